@@ -1,0 +1,32 @@
+# The two commands: `make run` (set up, migrate, seed the demo, serve) and `make test` (set up, test).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test venv seed worker bench screenshots clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(PY) cli.py db upgrade
+	$(PY) cli.py demo seed --if-empty
+	$(PY) cli.py serve
+
+test: venv
+	$(PY) -m pytest
+
+worker: venv
+	$(PY) cli.py worker
+
+screenshots: venv
+	$(PY) -m tools.screenshots --out docs/screenshots
+
+clean:
+	rm -rf $(VENV) var/*.db var/*.db-wal var/*.db-shm

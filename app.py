@@ -1,0 +1,45 @@
+"""The Dash app and its Flask `server` (gunicorn serves `app:server`).
+
+Building the app touches neither the network nor the database: pages read the store per request.
+"""
+from __future__ import annotations
+
+import logging
+
+from dash import Dash
+from flask import jsonify
+
+from callbacks import register_all
+from config import ROOT, Settings
+from layouts.i18n import t
+from layouts.shell import app_layout
+from store.db import engine_for
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    settings = settings or Settings.from_env()
+    engine = engine_for(settings.database_url)
+    app = Dash(
+        __name__,
+        title=t("app_title", settings.language),
+        assets_folder=str(ROOT / "assets"),
+        serve_locally=True,  # no CDN: government networks are closed
+        suppress_callback_exceptions=True,  # pages are built by the router
+        update_title=None,
+    )
+    app.server.config["IOC_SETTINGS"] = settings
+    app.server.config["SECRET_KEY"] = settings.secret_key
+    app.index_string = app.index_string.replace("<html>", f'<html lang="{settings.language}">')
+    app.layout = app_layout
+    register_all(app, engine)
+
+    @app.server.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    return app
+
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+app = create_app()
+server = app.server

@@ -1,0 +1,89 @@
+"""First run from a fresh clone: install, migrate, seed the demo history, first page. Prints figures.
+
+    python bench/first_run.py [--repo .] [--keep]
+
+Clones the repository's committed HEAD into a temporary folder and runs what `make run` runs, step by
+step, timing each; then serves the dashboard and times the first overview page (the router's callback
+included, which is what a person waits for). Nothing here asserts: it reports.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+
+def timed(label: str, cmd: list[str], cwd: Path, env: dict) -> float:
+    start = time.monotonic()
+    subprocess.run(cmd, cwd=cwd, env=env, check=True)
+    seconds = time.monotonic() - start
+    print(f"{label:<28}{seconds:8.1f} s", flush=True)
+    return seconds
+
+
+def first_page(base: str, timeout: float = 120.0) -> float:
+    """Seconds until the overview's router callback answers with the map (after the server is up)."""
+    body = json.dumps({"output": "page.children", "outputs": {"id": "page", "property": "children"},
+                       "inputs": [{"id": "url", "property": "pathname", "value": "/"}],
+                       "state": [{"id": "url", "property": "search", "value": ""}],
+                       "changedPropIds": ["url.pathname"]}).encode()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.1)
+    start = time.monotonic()
+    urllib.request.urlopen(base + "/", timeout=60).read()
+    request = urllib.request.Request(base + "/_dash-update-component", data=body,
+                                     headers={"Content-Type": "application/json"})
+    payload = urllib.request.urlopen(request, timeout=120).read()
+    seconds = time.monotonic() - start
+    assert b"overview-map" in payload
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", default=str(Path(__file__).resolve().parents[1]))
+    parser.add_argument("--keep", action="store_true", help="keep the clone (prints its path)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="ioc-first-run-"))
+    clone = work / "ioc"
+    subprocess.run(["git", "clone", "--quiet", args.repo, str(clone)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "VIRTUAL_ENV", "IOC_SOURCES"}}
+    env["PORT"] = env.get("BENCH_PORT", "8071")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; clone: {clone}")
+    total = timed("install (make venv)", ["make", "--no-print-directory", "venv"], clone, env)
+    total += timed("migrate (db upgrade)", [".venv/bin/python", "cli.py", "db", "upgrade"], clone, env)
+    total += timed("seed demo history", [".venv/bin/python", "cli.py", "demo", "seed", "--if-empty"], clone, env)
+    start = time.monotonic()
+    server = subprocess.Popen([".venv/bin/python", "cli.py", "serve", "--no-scheduler"], cwd=clone, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        page = first_page(f"http://127.0.0.1:{env['PORT']}")
+        startup = time.monotonic() - start
+        print(f"{'server start + first page':<28}{startup:8.1f} s  (the overview callback alone: {page:.2f} s)")
+        total += startup
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    db = clone / "var" / "ioc.db"
+    print(f"{'total':<28}{total:8.1f} s")
+    print(f"database size: {db.stat().st_size / 1e6:,.0f} MB" if db.exists() else "")
+    if args.keep:
+        print(f"kept: {clone}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Overview: a period or KPI change patches the map's values and the tiles (the geometry is sent once);
+a click on a commune opens its drill-down."""
+from __future__ import annotations
+
+from dash import Input, Output, Patch, State, no_update
+from sqlalchemy import Engine
+
+from callbacks.context import PageQuery
+from layouts.components import format_kpi, tiles
+from layouts.overview import MAP_KPIS, hover_text, ids, map_values
+from layouts.shell import URL
+from metrics.frame import CITY, kpi_frame
+from metrics.kpis import CATALOGUE
+from metrics.periods import resolve
+from metrics.time import local_day, now
+from metrics.units import commune_table
+
+
+def register(app, engine: Engine) -> None:
+    @app.callback(Output(ids.MAP, "figure"), Output(ids.TILES, "children"), Output(URL, "search", allow_duplicate=True),
+                  Input(ids.PERIOD, "value"), Input(ids.KPI, "value"), State(URL, "search"),
+                  prevent_initial_call=True)
+    def update_values(period_key, kpi_id, search):
+        query = PageQuery.parse(search)
+        kpi_id = kpi_id if kpi_id in MAP_KPIS else MAP_KPIS[0]
+        period = resolve(period_key, local_day(now()))
+        frame = kpi_frame(engine, period.start, period.end)
+        communes = commune_table(engine)
+        kpi = CATALOGUE[kpi_id]
+        fig = Patch()
+        fig["data"][0]["z"] = map_values(frame, list(communes.index), kpi_id)
+        fig["data"][0]["text"] = hover_text(frame, communes, kpi_id, query.lang, format_kpi)
+        fig["data"][0]["colorscale"] = "Cividis" if kpi.better == "higher" else "Cividis_r"
+        fig["data"][0]["colorbar"]["title"]["text"] = kpi.name(query.lang)
+        return fig, tiles(frame.loc[CITY], query.lang), query.search(period=period.key, kpi=kpi_id)
+
+    @app.callback(Output(URL, "pathname"), Input(ids.MAP, "clickData"), prevent_initial_call=True)
+    def open_commune(click):
+        if not click or not click.get("points"):
+            return no_update
+        return f"/commune/{click['points'][0]['location']}"

@@ -1,0 +1,184 @@
+"""The command line: `python cli.py --help`."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import timedelta
+
+import click
+
+from config import ROOT, Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _engine():
+    from store.db import engine_for
+
+    return engine_for(_settings().database_url)
+
+
+@click.group()
+def cli():
+    """HCMC Intelligent Operations Centre."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade():
+    """Apply the migrations (creates the SQLite file under var/ by default)."""
+    from store.migrate import upgrade
+
+    upgrade(_settings().database_url)
+    click.echo("database at the newest revision")
+
+
+def _run_with_progress(source, until=None, label: str = "") -> "object":
+    from tqdm import tqdm
+
+    from ingest import pipeline
+
+    with tqdm(total=100, unit="%", desc=label or source.name, bar_format="{desc}: {percentage:3.0f}%|{bar}| "
+              "{elapsed}<{remaining} {postfix}") as bar:
+        def progress(fraction: float, note: str):
+            bar.n = round(fraction * 100, 1)
+            bar.set_postfix_str(note, refresh=False)
+            bar.refresh()
+
+        result = pipeline.pull(_engine(), source, until=until, progress=progress)
+    return result
+
+
+def _report(result) -> None:
+    click.echo(f"{result.source}: {result.status} — {result.rows_read:,} read, {result.rows_stored:,} stored, "
+               f"{result.rows_quarantined:,} quarantined in {result.seconds:.1f}s")
+    if result.error:
+        click.echo(f"error: {result.error}", err=True)
+
+
+@cli.command()
+@click.option("--source", "name", required=True, help="Name of a configured source.")
+@click.option("--once", is_flag=True, required=True, help="Pull once now and exit.")
+def ingest(name, once):
+    """Pull one source now (new and changed records since its watermark)."""
+    from ingest.sources import load_sources
+
+    sources = {s.name: s for s in load_sources(_settings().sources_file)}
+    if name not in sources:
+        raise click.BadParameter(f"no source {name!r}; configured: {', '.join(sources)}", param_hint="--source")
+    result = _run_with_progress(sources[name])
+    _report(result)
+    sys.exit(0 if result.status == "ok" else 1)
+
+
+@cli.group()
+def demo():
+    """The demo feed (calibrated, deterministic, labelled as demo data everywhere)."""
+
+
+@demo.command("seed")
+@click.option("--days", type=int, default=None, help="Only the last N days (default: since 1 July 2025).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the demo source has been pulled before.")
+def demo_seed(days, if_empty):
+    """Backfill the demo history through the demo connector, with a progress bar."""
+    from sqlalchemy import select
+
+    from ingest.sources import load_sources
+    from metrics.time import local_day, now
+    from store.schema import source_states
+
+    demo_sources = [s for s in load_sources(_settings().sources_file) if s.kind == "demo"]
+    if not demo_sources:
+        raise click.ClickException("no source of kind 'demo' is configured (IOC_SOURCES)")
+    with _engine().connect() as conn:
+        seeded = {r[0] for r in conn.execute(select(source_states.c.source).where(
+            source_states.c.watermark.is_not(None)))}
+    for source in demo_sources:
+        if if_empty and source.name in seeded:
+            click.echo(f"{source.name}: already seeded, nothing to do")
+            continue
+        if days:
+            source = replace(source, options={**source.options,
+                                              "start": (local_day(now()) - timedelta(days=days)).isoformat()})
+        result = _run_with_progress(source, label=f"seeding {source.name}")
+        _report(result)
+        if result.status != "ok":
+            sys.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def sources(as_json):
+    """Each source with its last run, rows stored and rows quarantined."""
+    from ingest.sources import load_sources
+    from store.status import source_status
+
+    rows = source_status(_engine(), load_sources(_settings().sources_file))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        run = r["last_run"] or {}
+        click.echo(f"{r['name']:<16} {r['kind']:<10} every {r['every_seconds']}s  last run: {run.get('status', '–')}"
+                   f"  last success: {r['last_success_at'] or '–'}  stored: {r['rows_stored']:,}"
+                   f"  quarantined: {r['rows_quarantined']:,}{'  STALE' if r['stale'] else ''}")
+
+
+@cli.command()
+def worker():
+    """Run the scheduler (one process; pulls every configured source on its interval)."""
+    from ingest.scheduler import build_scheduler
+
+    scheduler = build_scheduler(_settings(), blocking=True)
+    click.echo("scheduler started: " + ", ".join(j.name for j in scheduler.get_jobs()))
+    scheduler.start()
+
+
+@cli.command()
+@click.option("--workers", type=int, default=2, show_default=True, help="gunicorn workers.")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="Also run the scheduler (as its own process) for the single-machine default.")
+def serve(workers, scheduler):
+    """Serve the dashboard on 127.0.0.1:$PORT (8050) with gunicorn, and the scheduler beside it."""
+    settings = _settings()
+    children = []
+    if scheduler:
+        children.append(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "worker"], cwd=ROOT))
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{settings.port}",
+                            "--workers", str(workers), "--threads", "4", "--timeout", "120",
+                            "--no-control-socket"], cwd=ROOT)
+    children.append(web)
+    click.echo(f"dashboard: http://127.0.0.1:{settings.port}")
+
+    def stop(*_):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        web.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children:
+            child.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    cli()

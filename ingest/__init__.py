@@ -1,0 +1,1 @@
+"""Pulling sources into the store: connectors, validation, quarantine, idempotent upserts, the scheduler."""

@@ -1,0 +1,53 @@
+"""The connector interface: a source kind turns a time window into batches of contract-shaped rows."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, ClassVar, Iterator
+
+from ingest.contracts import RecordKind
+from ingest.sources import SourceConfig
+
+KINDS: dict[str, type["Connector"]] = {}
+
+
+@dataclass
+class Batch:
+    """Rows of one record kind, as the source gave them (mapped to contract field names).
+
+    `progress` (0–1) is how far through the window the pull is once this batch is stored.
+    """
+
+    kind: RecordKind
+    rows: list[dict]
+    progress: float
+
+
+class Connector(ABC):
+    kind: ClassVar[str]
+
+    def __init__(self, source: SourceConfig):
+        self.source = source
+
+    @abstractmethod
+    def pull(self, since: datetime | None, until: datetime) -> Iterator[Batch]:
+        """Every record created or changed in (since, until], in its state as of `until`.
+
+        `since` is None on the first pull (a backfill of the whole history the source keeps).
+        """
+
+
+def register(cls: type[Connector]) -> type[Connector]:
+    KINDS[cls.kind] = cls
+    return cls
+
+
+def connector_for(source: SourceConfig) -> Connector:
+    try:
+        return KINDS[source.kind](source)
+    except KeyError:
+        raise ValueError(f"source {source.name!r}: unknown kind {source.kind!r} (known: {', '.join(sorted(KINDS))})")
+
+
+ProgressCallback = Callable[[float, str], None]

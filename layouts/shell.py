@@ -1,0 +1,52 @@
+"""The frame around every page: title, demo banner, freshness, navigation, language switch."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dash import dcc, html
+
+from layouts.i18n import t
+from metrics.time import TZ
+
+URL = "url"
+PAGE = "page"
+SHELL_STATUS = "shell-status"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What the header says about the data: demo or not, as of when, stale sources, a backfill under way."""
+
+    demo: bool
+    as_of: datetime | None
+    stale_sources: tuple[str, ...] = ()
+    loading_progress: float | None = None
+
+
+def app_layout():
+    return html.Div([
+        dcc.Location(id=URL, refresh="callback-nav"),
+        html.Div(id=PAGE, role="main"),
+    ])
+
+
+def header(lang: str, freshness: Freshness, lang_href: str):
+    badges = []
+    if freshness.demo:
+        badges.append(html.Div(t("demo_banner", lang), className="demo-banner", role="status"))
+    if freshness.stale_sources:
+        badges.append(html.Span(f"⚠ {t('stale', lang)}: {', '.join(freshness.stale_sources)}",
+                                className="badge badge-stale", role="status"))
+    if freshness.loading_progress is not None:
+        badges.append(html.Span(f"{t('loading', lang)}: {freshness.loading_progress:.0%}",
+                                className="badge badge-loading", role="status"))
+    as_of = freshness.as_of.astimezone(TZ).strftime("%H:%M %d/%m/%Y") if freshness.as_of else "–"
+    return html.Header([
+        html.Div([
+            dcc.Link(t("app_title", lang), href=f"/?lang={lang}" if lang != "vi" else "/", className="app-title"),
+            html.Span([f"{t('data_as_of', lang)}: ", html.Strong(as_of)], className="as-of"),
+            html.A(t("language", lang), href=lang_href, className="lang-switch", lang="en" if lang == "vi" else "vi"),
+        ], className="header-row"),
+        *badges,
+    ], className="app-header")

@@ -1,0 +1,1 @@
+"""SQLAlchemy tables, engines, Alembic migrations, bulk writes and the daily rollups."""

@@ -1,0 +1,211 @@
+"""The store's tables (SQLAlchemy Core: records are written in bulk, never one ORM object per row).
+
+Times are stored in UTC; `*_day` columns hold the local (Asia/Ho_Chi_Minh) date the rollups group by.
+The migrations in store/migrations are the source of truth for the database; these tables mirror them.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy.dialects import sqlite
+
+from sqlalchemy import (Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
+                        Text, TypeDecorator, UniqueConstraint)
+
+metadata = MetaData()
+SQLITE_TIME_FORMAT = "%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware (UTC) datetimes out, on SQLite (no zone support) and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            # ISO 8601 text, the format numpy writes in bulk (store/writes.py): one format per column
+            # keeps SQL comparisons of times (completed_at <= due_at) correct.
+            return dialect.type_descriptor(sqlite.DATETIME(storage_format=SQLITE_TIME_FORMAT))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the store only takes timezone-aware times")
+        value = value.astimezone(timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+communes = Table(
+    "communes", metadata,
+    Column("code", String(5), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("full_name", String(120), nullable=False),
+    Column("name_en", String(100)),
+    Column("type", String(20), nullable=False),
+    Column("area_km2", Float),
+    Column("area_km2_calc", Float),
+    Column("population", Integer, nullable=False),
+    Column("population_imputed", Boolean, nullable=False),
+    Column("population_flag", String(40)),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+)
+
+departments = Table(
+    "departments", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_en", String(200)),
+)
+
+dossiers = Table(
+    "dossiers", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("dossier_id", String(64), nullable=False),
+    Column("unit_code", String(32), nullable=False),
+    Column("procedure_code", String(64), nullable=False),
+    Column("procedure_name", String(300), nullable=False),
+    Column("sector", String(120), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("full_process_online", Boolean, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime),
+    Column("status", String(24), nullable=False),
+    Column("supplement_requests", Integer, nullable=False),
+    Column("fee_bearing", Boolean, nullable=False),
+    Column("paid_online", Boolean, nullable=False),
+    Column("e_result", Boolean, nullable=False),
+    Column("digitised", Boolean, nullable=False),
+    Column("data_reused", Boolean, nullable=False),
+    Column("accepted_late", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("received_day", Date, nullable=False),
+    Column("due_day", Date, nullable=False),
+    Column("completed_day", Date),
+    UniqueConstraint("source", "dossier_id", name="uq_dossiers_source_id"),
+    Index("ix_dossiers_received_day", "received_day"),
+    Index("ix_dossiers_completed_day", "completed_day"),
+)
+
+tickets = Table(
+    "tickets", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("ticket_id", String(64), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("category", String(120), nullable=False),
+    Column("unit_code", String(32)),
+    Column("lat", Float),
+    Column("long", Float),
+    Column("handling_unit", String(120)),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("status", String(16), nullable=False),
+    Column("reopened", Boolean, nullable=False),
+    Column("rating", Integer),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("received_day", Date, nullable=False),
+    Column("closed_day", Date),
+    UniqueConstraint("source", "ticket_id", name="uq_tickets_source_id"),
+    Index("ix_tickets_received_day", "received_day"),
+    Index("ix_tickets_closed_day", "closed_day"),
+)
+
+document_counts = Table(
+    "document_counts", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("unit_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("direction", String(10), primary_key=True),
+    Column("total", Integer, nullable=False),
+    Column("electronic", Integer, nullable=False),
+    Column("digitally_signed", Integer, nullable=False),
+    Index("ix_document_counts_day", "day"),
+)
+
+source_states = Table(
+    "source_states", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("watermark", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error", Text),
+)
+
+ingest_runs = Table(
+    "ingest_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("status", String(12), nullable=False),  # running | ok | failed
+    Column("window_from", UTCDateTime),
+    Column("window_to", UTCDateTime),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("rows_stored", Integer, nullable=False, default=0),
+    Column("rows_quarantined", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Index("ix_ingest_runs_source", "source", "id"),
+)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("run_id", Integer, ForeignKey("ingest_runs.id"), nullable=False),
+    Column("record_kind", String(20), nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("quarantined_at", UTCDateTime, nullable=False),
+    Index("ix_quarantine_source", "source", "id"),
+)
+
+# Daily rollups: what metrics/ reads. Received measures count on the received day, completion
+# measures on the completion day (a dossier touches at most two rows).
+dossier_daily = Table(
+    "dossier_daily", metadata,
+    Column("unit_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("sector", String(120), primary_key=True),
+    Column("received", Integer, nullable=False),
+    Column("received_online", Integer, nullable=False),
+    Column("received_full_online", Integer, nullable=False),
+    Column("completed", Integer, nullable=False),
+    Column("completed_early", Integer, nullable=False),
+    Column("completed_on_time", Integer, nullable=False),
+    Column("completed_late", Integer, nullable=False),
+    Index("ix_dossier_daily_day", "day"),
+)
+
+ticket_daily = Table(
+    "ticket_daily", metadata,
+    Column("unit_code", String(32), primary_key=True),  # '' = not assigned to a commune
+    Column("day", Date, primary_key=True),
+    Column("category", String(120), primary_key=True),
+    Column("received", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Column("closed_on_time", Integer, nullable=False),
+    Column("reopened", Integer, nullable=False),
+    Index("ix_ticket_daily_day", "day"),
+)
+
+data_version = Table(
+    "data_version", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("changed_at", UTCDateTime),
+)

@@ -1,0 +1,60 @@
+"""What the store knows about each source: last run, last success, lag, rows stored and quarantined."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+
+from ingest.sources import SourceConfig
+from metrics.time import now
+from store.schema import document_counts, dossiers, ingest_runs, quarantine, source_states, tickets
+
+
+def _records_held(conn, source: str) -> int:
+    return sum(conn.execute(select(func.count()).select_from(t).where(t.c.source == source)).scalar_one()
+               for t in (dossiers, tickets, document_counts))
+
+
+def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | None = None,
+                  count_records: bool = True) -> list[dict]:
+    """One dict per source. `rows_stored` counts the records the store holds from it (an exact count
+    scans an index: pages pass count_records=False and get the rows written by its runs instead)."""
+    at = at or now()
+    with engine.connect() as conn:
+        states = {r.source: r for r in conn.execute(select(source_states))}
+        last_ids = select(func.max(ingest_runs.c.id)).group_by(ingest_runs.c.source).scalar_subquery()
+        last_runs = {r.source: r for r in conn.execute(select(ingest_runs).where(ingest_runs.c.id.in_(last_ids)))}
+        totals = {r.source: r for r in conn.execute(
+            select(ingest_runs.c.source, func.sum(ingest_runs.c.rows_stored).label("stored"))
+            .group_by(ingest_runs.c.source))}
+        quarantined = dict(conn.execute(select(quarantine.c.source, func.count()).group_by(quarantine.c.source)).all())
+        held = {s.name: _records_held(conn, s.name) for s in sources} if count_records else {}
+    out = []
+    for s in sources:
+        state, run = states.get(s.name), last_runs.get(s.name)
+        success = state.last_success_at if state else None
+        out.append({
+            "name": s.name,
+            "kind": s.kind,
+            "every_seconds": int(s.every.total_seconds()),
+            "last_run": None if run is None else {
+                "id": run.id, "status": run.status, "started_at": run.started_at.isoformat(),
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                "progress": run.progress, "rows_read": run.rows_read, "rows_stored": run.rows_stored,
+                "rows_quarantined": run.rows_quarantined, "error": run.error},
+            "last_success_at": success.isoformat() if success else None,
+            "lag_seconds": round((at - success).total_seconds()) if success else None,
+            "stale": success is None or at - success > s.stale_after,
+            "rows_stored": held[s.name] if count_records else
+            int(totals[s.name].stored or 0) if s.name in totals else 0,
+            "rows_quarantined": int(quarantined.get(s.name, 0)),
+            "last_error": state.last_error if state else None,
+        })
+    return out
+
+
+def demo_in_store(engine: Engine) -> bool:
+    """True when any record came from a demo source: every screen and export must then say so."""
+    with engine.connect() as conn:
+        return conn.execute(select(source_states.c.source).where(source_states.c.kind == "demo").limit(1)).first() \
+            is not None

@@ -1,0 +1,167 @@
+"""Bulk writes: idempotent upserts by (source, id), quarantine rows, the data version.
+
+A newer version of a record replaces an older one; an older or equal one never replaces a newer
+(out-of-order deliveries and re-pulls are harmless). Records go to the driver's executemany as
+tuples: SQLAlchemy's per-row parameter processing cost more than the database itself (measured:
+5.7 s of a 10 s pull of 70,000 dossiers).
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from datetime import date, datetime
+from functools import lru_cache
+from operator import attrgetter
+
+from sqlalchemy import Connection, Table, select, update
+
+from ingest.contracts import RecordKind
+from metrics.time import now
+from store.schema import data_version, document_counts, dossiers, quarantine, tickets
+
+CHUNK = 5000
+
+
+# Asia/Ho_Chi_Minh has kept UTC+7 without daylight saving since 1975: a local day is a fixed offset away.
+LOCAL_OFFSET_S = 7 * 3600
+
+
+def _iso(epoch_seconds: np.ndarray, unit: str) -> list:
+    """Epoch seconds (NaN = missing) → ISO text in UTC at `unit` precision ('us' or 'D'), None where missing."""
+    missing = np.isnan(epoch_seconds)
+    ticks = np.rint(np.where(missing, 0, epoch_seconds) * (1e6 if unit == "us" else 1 / 86400)) if unit == "us" \
+        else np.floor(np.where(missing, 0, epoch_seconds) / 86400)
+    text = np.datetime_as_string(ticks.astype("int64").astype(f"datetime64[{unit}]")).astype(object)
+    text[missing] = None
+    return text.tolist()
+
+
+def _dates(epoch_seconds: np.ndarray) -> list:
+    missing = np.isnan(epoch_seconds)
+    days = np.floor(np.where(missing, 0, epoch_seconds) / 86400).astype("int64").astype("datetime64[D]").astype(object)
+    days[missing] = None
+    return days.tolist()
+
+
+class _Upsert:
+    """One table's upsert: the SQL, and how a validated record becomes a row of driver values."""
+
+    def __init__(self, table: Table, key: tuple[str, ...], fields: tuple[str, ...], days: dict[str, str],
+                 versioned: bool):
+        self.table, self.key, self.fields, self.days = table, key, fields, days
+        self.get = attrgetter(*fields)
+        self.columns = ("source", *fields, *days)
+        updates = [c for c in self.columns if c not in key]
+        self.day_columns = tuple(days)
+        # Versioned records replace only older versions; counts replace only different counts.
+        guard = (f"{table.name}.updated_at < excluded.updated_at" if versioned else
+                 " OR ".join(f"{table.name}.{c} IS DISTINCT FROM excluded.{c}" for c in updates))
+        self.sql_body = (f"INSERT INTO {table.name} ({', '.join(self.columns)}) VALUES ({{marks}}) "
+                         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+                         + ", ".join(f"{c} = excluded.{c}" for c in updates) + f" WHERE {guard}")
+
+    @lru_cache(maxsize=2)
+    def sql(self, paramstyle: str) -> str:
+        mark = "?" if paramstyle == "qmark" else "%s"
+        sql = self.sql_body.format(marks=", ".join([mark] * len(self.columns)))
+        return sql.replace("IS DISTINCT FROM", "IS NOT") if paramstyle == "qmark" else sql
+
+    def rows(self, source: str, records: list, sqlite: bool) -> list[tuple]:
+        """Driver rows, converted column by column with numpy (per-value Python calls were the bottleneck)."""
+        columns = [list(c) for c in zip(*map(self.get, records))]
+        stamps = {}
+        for i, field in enumerate(self.fields):
+            if field.endswith("_at"):
+                stamps[field] = np.array([np.nan if v is None else v.timestamp() for v in columns[i]])
+                if sqlite:  # PostgreSQL's driver takes aware datetimes as they are
+                    columns[i] = _iso(stamps[field], "us")
+            elif field == "status":
+                columns[i] = [v.value for v in columns[i]]
+            elif field == "day" and sqlite:
+                columns[i] = [v.isoformat() for v in columns[i]]
+        days = []
+        for source_field in self.days.values():
+            local = stamps[source_field] + LOCAL_OFFSET_S
+            days.append(_iso(local, "D") if sqlite else _dates(local))
+        return list(zip([source] * len(records), *columns, *days))
+
+
+_DOSSIER_FIELDS = ("dossier_id", "unit_code", "procedure_code", "procedure_name", "sector", "channel",
+                   "full_process_online", "received_at", "due_at", "completed_at", "status", "supplement_requests",
+                   "fee_bearing", "paid_online", "e_result", "digitised", "data_reused", "accepted_late", "updated_at")
+_TICKET_FIELDS = ("ticket_id", "channel", "category", "unit_code", "lat", "long", "handling_unit", "received_at",
+                  "due_at", "closed_at", "status", "reopened", "rating", "updated_at")
+UPSERTS = {
+    RecordKind.dossier: _Upsert(dossiers, ("source", "dossier_id"), _DOSSIER_FIELDS,
+                                {"received_day": "received_at", "due_day": "due_at", "completed_day": "completed_at"},
+                                versioned=True),
+    RecordKind.ticket: _Upsert(tickets, ("source", "ticket_id"), _TICKET_FIELDS,
+                               {"received_day": "received_at", "closed_day": "closed_at"}, versioned=True),
+    RecordKind.document_count: _Upsert(document_counts, ("source", "unit_code", "day", "direction"),
+                                       ("unit_code", "day", "direction", "total", "electronic", "digitally_signed"),
+                                       {}, versioned=False),
+}
+# The days a record counts on in the rollups (received, ended): a new version may move them.
+ROLLUP_DAYS = {RecordKind.dossier: ("received_day", "completed_day"), RecordKind.ticket: ("received_day", "closed_day")}
+
+
+def _previous_days(conn: Connection, upsert: _Upsert, source: str, ids: list[str]) -> set[date]:
+    table, id_col = upsert.table, upsert.key[1]
+    cols = [table.c[c] for c in ROLLUP_DAYS[RecordKind.dossier if table is dossiers else RecordKind.ticket]]
+    days: set[date] = set()
+    for i in range(0, len(ids), CHUNK):
+        q = select(*cols).where(table.c.source == source, table.c[id_col].in_(ids[i:i + CHUNK]))
+        for row in conn.execute(q):
+            days.update(d for d in row if d is not None)
+    return days
+
+
+def store_records(conn: Connection, source: str, kind: RecordKind, records: list) -> tuple[int, set[date]]:
+    """Upsert validated records; returns (rows inserted or replaced, days whose rollups must be recomputed)."""
+    if not records:
+        return 0, set()
+    upsert = UPSERTS[kind]
+    sqlite = conn.dialect.name == "sqlite"
+    rows = upsert.rows(source, records, sqlite)
+    touched: set[date] = set()
+    if kind in ROLLUP_DAYS:
+        touched = _previous_days(conn, upsert, source, [getattr(r, upsert.key[1]) for r in records])
+        for name in ROLLUP_DAYS[kind]:
+            position = upsert.columns.index(name)
+            values = {row[position] for row in rows} - {None}
+            touched.update(date.fromisoformat(v) if isinstance(v, str) else v for v in values)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        sql = upsert.sql(conn.dialect.paramstyle)
+        stored = 0
+        for i in range(0, len(rows), CHUNK):
+            cursor.executemany(sql, rows[i:i + CHUNK])
+            stored += max(cursor.rowcount, 0)  # both drivers sum the rows changed over the batch
+    finally:
+        cursor.close()
+    return stored, touched
+
+
+def quarantine_rows(conn: Connection, source: str, run_id: int, kind: RecordKind,
+                    rejected: list[tuple[object, str]]) -> int:
+    if not rejected:
+        return 0
+    at = now()
+    rows = [{"source": source, "run_id": run_id, "record_kind": kind.value, "reason": reason,
+             "raw": json.dumps(raw, ensure_ascii=False, default=str, sort_keys=True), "quarantined_at": at}
+            for raw, reason in rejected]
+    conn.execute(quarantine.insert(), rows)
+    return len(rows)
+
+
+def bump_data_version(conn: Connection) -> int:
+    conn.execute(update(data_version).where(data_version.c.id == 1)
+                 .values(version=data_version.c.version + 1, changed_at=now()))
+    return conn.execute(select(data_version.c.version).where(data_version.c.id == 1)).scalar_one()
+
+
+def current_data_version(conn: Connection) -> tuple[int, datetime | None]:
+    row = conn.execute(select(data_version.c.version, data_version.c.changed_at)
+                       .where(data_version.c.id == 1)).one()
+    return row.version, row.changed_at

@@ -1,0 +1,91 @@
+"""The app over HTTP: health, the router's pages, the Patch a period change sends."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app import create_app
+from config import Settings
+from ingest import pipeline
+from tests.conftest import at
+from tests.records import dossier, given
+
+
+@pytest.fixture
+def client(engine, db_url):
+    rows = [dossier("D1", unit="26506", completed="2025-07-02 10:00", status="completed"),
+            dossier("D2", unit="26506", completed="2025-07-08 10:00", status="completed")]
+    pipeline.pull(engine, given([("dossier", rows)]), until=at("2025-07-10 00:00"))
+    app = create_app(Settings.from_env({"DATABASE_URL": db_url}))
+    client = app.server.test_client()
+    client.callback_keys = list(app.callback_map)
+    return client
+
+
+def call(client, output: dict | list[dict], inputs: list[dict], state: list[dict] = ()):
+    """POST a callback request as the browser does; `output` names the callback's output(s)."""
+    first = output if isinstance(output, dict) else output[0]
+    key = next(k for k in client.callback_keys if f"{first['id']}.{first['property']}" in k)
+    body = {"output": key, "outputs": output, "inputs": inputs,
+            "state": list(state), "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.data[:500]
+    return response.get_json()["response"]
+
+
+def walk(node):
+    """Every component dict in a serialised layout."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.get("props", {}).values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+def route(client, pathname: str, search: str = ""):
+    return call(client, {"id": "page", "property": "children"},
+                [{"id": "url", "property": "pathname", "value": pathname}],
+                [{"id": "url", "property": "search", "value": search}])["page"]["children"]
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_overview_draws_168_communes_and_counts_no_data_as_missing(client):
+    page = route(client, "/", "?period=since_merger")
+    graph = next(c for c in walk(page) if c.get("props", {}).get("id") == "overview-map")
+    trace = graph["props"]["figure"]["data"][0]
+    assert len(trace["locations"]) == 168 and len(trace["geojson"]["features"]) == 168
+    z = dict(zip(trace["locations"], trace["z"]))
+    assert z["26506"] == 50.0            # one of two ended on time
+    assert z["26526"] is None            # no dossiers: no data, never 0 %
+    text = json.dumps(page, ensure_ascii=False)
+    assert "DỮ LIỆU MINH HỌA" not in text  # these records came from no demo source
+
+
+def test_commune_page_and_unknown_code(client):
+    page = json.dumps(route(client, "/commune/26506", "?period=since_merger"), ensure_ascii=False)
+    assert "Phường Vũng Tàu" in page and "Toàn Thành phố" in page
+    missing = json.dumps(route(client, "/commune/99999"), ensure_ascii=False)
+    assert "Không tìm thấy" in missing and "99999" in missing
+
+
+def test_english_switch(client):
+    page = json.dumps(route(client, "/", "?lang=en"), ensure_ascii=False)
+    assert "Overview" in page and "Tổng quan" not in page
+
+
+def test_period_change_patches_values_not_geometry(client):
+    outputs = [{"id": "overview-map", "property": "figure"}, {"id": "overview-tiles", "property": "children"},
+               {"id": "url", "property": "search"}]
+    response = call(client, outputs,
+                    [{"id": "overview-period", "property": "value", "value": "since_merger"},
+                     {"id": "overview-kpi", "property": "value", "value": "on_time_rate"}],
+                    [{"id": "url", "property": "search", "value": ""}])
+    patch = json.dumps(response["overview-map"]["figure"])
+    assert "geojson" not in patch and "coordinates" not in patch
+    assert len(patch) < 40_000, len(patch)

@@ -1,0 +1,1 @@
+"""Developer tooling shared by the browser tests and the README's screenshots."""
