@@ -14,9 +14,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# An empty store is filled by the scheduler's first pull (newest days first, progress in the
+# terminal and on the page) while the dashboard already serves.
 run: venv
 	$(PY) cli.py db upgrade
-	$(PY) cli.py demo seed --if-empty
 	$(PY) cli.py serve
 
 test: venv

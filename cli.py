@@ -139,11 +139,44 @@ def sources(as_json):
 @cli.command()
 def worker():
     """Run the scheduler (one process; pulls every configured source on its interval)."""
+    from ingest.pipeline import mark_interrupted
     from ingest.scheduler import build_scheduler
 
+    mark_interrupted(_engine())  # one scheduler at a time (ARCHITECTURE.md): what was running has died
     scheduler = build_scheduler(_settings(), blocking=True)
     click.echo("scheduler started: " + ", ".join(j.name for j in scheduler.get_jobs()))
     scheduler.start()
+
+
+def _watch_first_pulls(web: subprocess.Popen, grace_seconds: float = 20.0) -> None:
+    """A progress bar in the terminal while the scheduler loads a source's history for the first time
+    (an empty store: the demo's 17 months take minutes; the page shows the same progress meanwhile)."""
+    import time
+
+    from sqlalchemy import select
+    from tqdm import tqdm
+
+    from store.schema import ingest_runs
+
+    engine, started, bar = _engine(), time.monotonic(), None
+    while web.poll() is None:
+        with engine.connect() as conn:
+            run = conn.execute(select(ingest_runs).where(ingest_runs.c.window_from.is_(None))
+                               .order_by(ingest_runs.c.id.desc()).limit(1)).first()
+        if run is not None and run.status == "running":
+            if bar is None:
+                bar = tqdm(total=100, desc=f"loading history of {run.source}", unit="%",
+                           bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}")
+            bar.n = round(run.progress * 100, 1)
+            bar.set_postfix_str(f"{run.rows_read:,} rows", refresh=False)
+            bar.refresh()
+        elif bar is not None or time.monotonic() - started > grace_seconds:
+            if bar is not None:
+                bar.n = 100
+                bar.close()
+                click.echo(f"history loaded: {run.source} {run.status}, {run.rows_read:,} rows")
+            return
+        time.sleep(1)
 
 
 @cli.command()
@@ -161,6 +194,8 @@ def serve(workers, scheduler):
                             "--no-control-socket"], cwd=ROOT)
     children.append(web)
     click.echo(f"dashboard: http://127.0.0.1:{settings.port}")
+    if scheduler:
+        _watch_first_pulls(web)
 
     def stop(*_):
         for child in children:

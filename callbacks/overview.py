@@ -7,10 +7,10 @@ from sqlalchemy import Engine
 
 from callbacks.context import PageQuery
 from layouts.components import format_kpi, tiles
-from layouts.overview import MAP_KPIS, hover_text, ids, map_values
+from geo.communes import inset_codes
+from layouts.overview import MAP_KPIS, colour_axis, ids, map_traces
 from layouts.shell import URL
 from metrics.frame import CITY, kpi_frame
-from metrics.kpis import CATALOGUE
 from metrics.periods import resolve
 from metrics.time import local_day, now
 from metrics.units import commune_table
@@ -26,12 +26,11 @@ def register(app, engine: Engine) -> None:
         period = resolve(period_key, local_day(now()))
         frame = kpi_frame(engine, period.start, period.end)
         communes = commune_table(engine)
-        kpi = CATALOGUE[kpi_id]
-        fig = Patch()
-        fig["data"][0]["z"] = map_values(frame, list(communes.index), kpi_id)
-        fig["data"][0]["text"] = hover_text(frame, communes, kpi_id, query.lang, format_kpi)
-        fig["data"][0]["colorscale"] = "Cividis" if kpi.better == "higher" else "Cividis_r"
-        fig["data"][0]["colorbar"]["title"]["text"] = kpi.name(query.lang)
+        fig = Patch()  # values only: the geometry was sent once with the page
+        for i, (_, z, text) in enumerate(map_traces(frame, communes, inset_codes(), kpi_id, query.lang, format_kpi)):
+            fig["data"][i]["z"] = z
+            fig["data"][i]["text"] = text
+        fig["layout"]["coloraxis"] = colour_axis(kpi_id, query.lang)
         return fig, tiles(frame.loc[CITY], query.lang), query.search(period=period.key, kpi=kpi_id)
 
     @app.callback(Output(URL, "pathname"), Input(ids.MAP, "clickData"), prevent_initial_call=True)

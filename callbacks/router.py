@@ -7,7 +7,7 @@ from dash import Input, Output, State, html
 from sqlalchemy import Engine
 
 from callbacks.context import PageQuery, freshness
-from geo.communes import boundaries_geojson
+from geo.communes import boundaries_geojson, inset_codes
 from layouts import commune as commune_layout
 from layouts import overview as overview_layout
 from layouts.components import format_kpi
@@ -23,9 +23,8 @@ def overview_page(engine: Engine, query: PageQuery):
     kpi_id = query.kpi if query.kpi in overview_layout.MAP_KPIS else overview_layout.MAP_KPIS[0]
     frame = kpi_frame(engine, query.period.start, query.period.end)
     communes = commune_table(engine)
-    fig = overview_layout.map_figure(
-        boundaries_geojson(), communes, overview_layout.map_values(frame, list(communes.index), kpi_id),
-        overview_layout.hover_text(frame, communes, kpi_id, query.lang, format_kpi), kpi_id, query.lang)
+    traces = overview_layout.map_traces(frame, communes, inset_codes(), kpi_id, query.lang, format_kpi)
+    fig = overview_layout.map_figure(boundaries_geojson(), traces, kpi_id, query.lang)
     return overview_layout.layout(lang=query.lang, period_key=query.period.key, kpi_id=kpi_id,
                                   city_row=frame.loc[CITY], figure=fig)
 

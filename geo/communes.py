@@ -101,6 +101,12 @@ def boundaries_geojson(tolerance_m: float = 60.0) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def inset_codes() -> list[str]:
+    """Communes drawn in an inset rather than at their place: the islands far offshore (Côn Đảo)."""
+    gdf = boundaries()
+    return gdf.index[gdf["type"] == "đặc khu"].tolist()
+
+
 def bounds() -> tuple[float, float, float, float]:
     """(min lon, min lat, max lon, max lat) of the whole city, Côn Đảo included."""
     return tuple(float(v) for v in boundaries().total_bounds)

@@ -23,8 +23,8 @@ from store import rollups, writes
 from store.schema import ingest_runs, source_states
 
 log = logging.getLogger(__name__)
-# During a backfill the rollups are refreshed every so many batches, so the dashboard fills in as it goes.
-ROLLUP_EVERY_BATCHES = 300
+# During a long pull the rollups are refreshed this often, so the dashboard fills in as it goes.
+ROLLUP_EVERY_SECONDS = 20.0
 
 
 @dataclass
@@ -75,7 +75,7 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
     result = RunResult(run_id, source.name, "running")
     dossier_days: set[date] = set()
     ticket_days: set[date] = set()
-    batches = 0
+    last_rollup = time.monotonic()
 
     def commit_rollups(conn) -> None:
         rollups.refresh(conn, dossier_days, ticket_days)
@@ -93,9 +93,9 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                 result.rows_read += len(batch.rows)
                 result.rows_stored += stored
                 result.rows_quarantined += quarantined
-                batches += 1
-                if batches % ROLLUP_EVERY_BATCHES == 0:
+                if time.monotonic() - last_rollup > ROLLUP_EVERY_SECONDS:
                     commit_rollups(conn)
+                    last_rollup = time.monotonic()
                 conn.execute(update(ingest_runs).where(ingest_runs.c.id == run_id).values(
                     progress=batch.progress, rows_read=result.rows_read, rows_stored=result.rows_stored,
                     rows_quarantined=result.rows_quarantined))
@@ -121,3 +121,10 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                 status="failed", finished_at=now(), error=result.error))
     result.seconds = time.monotonic() - started
     return result
+
+
+def mark_interrupted(engine: Engine) -> int:
+    """Runs left 'running' by a process that died: failed, so no page shows them as under way."""
+    with engine.begin() as conn:
+        return conn.execute(update(ingest_runs).where(ingest_runs.c.status == "running").values(
+            status="failed", finished_at=now(), error="interrupted: the scheduler stopped during this pull")).rowcount

@@ -27,6 +27,8 @@ def _base(fig: go.Figure, title: str, lang: str) -> go.Figure:
     fig.update_layout(title={"text": title}, margin={"l": 40, "r": 10, "t": 50, "b": 40}, height=340,
                       legend={"orientation": "h", "y": -0.2}, paper_bgcolor="rgba(0,0,0,0)",
                       separators=",." if lang == "vi" else ".,")  # plotly: decimal mark, then thousands
+    # Day/month numbers read the same in both languages (plotly's month names would be English).
+    fig.update_xaxes(tickformat="%d/%m", hoverformat="%d/%m/%Y")
     return fig
 
 

@@ -44,7 +44,8 @@ def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | No
                 "rows_quarantined": run.rows_quarantined, "error": run.error},
             "last_success_at": success.isoformat() if success else None,
             "lag_seconds": round((at - success).total_seconds()) if success else None,
-            "stale": success is None or at - success > s.stale_after,
+            # A source loading for the first time is not stale: it has no last good data to be late with.
+            "stale": (at - success > s.stale_after) if success else not (run is not None and run.status == "running"),
             "rows_stored": held[s.name] if count_records else
             int(totals[s.name].stored or 0) if s.name in totals else 0,
             "rows_quarantined": int(quarantined.get(s.name, 0)),

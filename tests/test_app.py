@@ -58,9 +58,10 @@ def test_healthz(client):
 def test_overview_draws_168_communes_and_counts_no_data_as_missing(client):
     page = route(client, "/", "?period=since_merger")
     graph = next(c for c in walk(page) if c.get("props", {}).get("id") == "overview-map")
-    trace = graph["props"]["figure"]["data"][0]
-    assert len(trace["locations"]) == 168 and len(trace["geojson"]["features"]) == 168
-    z = dict(zip(trace["locations"], trace["z"]))
+    mainland, inset = graph["props"]["figure"]["data"]
+    assert len(mainland["locations"]) == 167 and inset["locations"] == ["26732"]  # Côn Đảo in its inset
+    assert len(mainland["geojson"]["features"]) == 167 and len(inset["geojson"]["features"]) == 1
+    z = dict(zip(mainland["locations"] + inset["locations"], mainland["z"] + inset["z"]))
     assert z["26506"] == 50.0            # one of two ended on time
     assert z["26526"] is None            # no dossiers: no data, never 0 %
     text = json.dumps(page, ensure_ascii=False)

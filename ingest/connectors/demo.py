@@ -41,6 +41,8 @@ class DemoConnector(Connector):
         lookback = max(self.city.max_dossier_lifetime_days, self.city.max_ticket_lifetime_days)
         first = self.start if since is None else max(self.start, since.astimezone(TZ).date() - timedelta(days=lookback))
         days = [first + timedelta(days=i) for i in range((until_day - first).days + 1)]
+        if since is None:
+            days.reverse()  # a backfill loads the newest days first: the default views fill in within a minute
         for i, day in enumerate(days):
             progress = (i + 1) / len(days)
             yield Batch(RecordKind.dossier, self.city.dossier_versions(day, as_of=until, changed_since=since), progress)
