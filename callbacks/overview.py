@@ -17,7 +17,8 @@ from metrics.units import commune_table
 
 
 def register(app, engine: Engine) -> None:
-    @app.callback(Output(ids.MAP, "figure"), Output(ids.TILES, "children"), Output(URL, "search", allow_duplicate=True),
+    # Outputs only inside the page: Dash then honours prevent_initial_call when the router inserts it.
+    @app.callback(Output(ids.MAP, "figure"), Output(ids.TILES, "children"),
                   Input(ids.PERIOD, "value"), Input(ids.KPI, "value"), State(URL, "search"),
                   prevent_initial_call=True)
     def update_values(period_key, kpi_id, search):
@@ -31,7 +32,14 @@ def register(app, engine: Engine) -> None:
             fig["data"][i]["z"] = z
             fig["data"][i]["text"] = text
         fig["layout"]["coloraxis"] = colour_axis(kpi_id, query.lang)
-        return fig, tiles(frame.loc[CITY], query.lang), query.search(period=period.key, kpi=kpi_id)
+        return fig, tiles(frame.loc[CITY], query.lang)
+
+    @app.callback(Output(URL, "search", allow_duplicate=True), Input(ids.PERIOD, "value"), Input(ids.KPI, "value"),
+                  State(URL, "search"), prevent_initial_call=True)
+    def keep_in_url(period_key, kpi_id, search):
+        query = PageQuery.parse(search)
+        new = query.search(period=period_key, kpi=None if kpi_id == MAP_KPIS[0] else kpi_id)
+        return no_update if new == (search or "") else new
 
     @app.callback(Output(URL, "pathname"), Input(ids.MAP, "clickData"), prevent_initial_call=True)
     def open_commune(click):

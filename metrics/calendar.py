@@ -66,3 +66,38 @@ def working_days_between(start: date, end: date) -> int:
     if end < start:
         return -working_days_between(end, start)
     return sum(is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
+
+
+# Working days are numbered from this day on, so a duration in working days is a difference of numbers.
+NUMBERING_ORIGIN = date(2000, 1, 1)
+
+
+def working_days_in(start: date, end: date) -> list[date]:
+    """The working days in [start, end]."""
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)
+            if is_working_day(start + timedelta(days=i))]
+
+
+def next_working_day(day: date) -> date:
+    """The first working day after `day`."""
+    return add_working_days(day, 1)
+
+
+@lru_cache(maxsize=8)
+def _numbers_to(day: date) -> int:
+    """Working days in [NUMBERING_ORIGIN, day]."""
+    if day < NUMBERING_ORIGIN:
+        raise ValueError(f"{day} is before the working-day numbering origin {NUMBERING_ORIGIN}")
+    return len(working_days_in(NUMBERING_ORIGIN, day))
+
+
+def working_day_numbers(start: date, end: date) -> list[tuple[date, bool, int]]:
+    """(day, is working day, working days in [NUMBERING_ORIGIN, day]) for every day in [start, end]."""
+    number = _numbers_to(start - timedelta(days=1)) if start > NUMBERING_ORIGIN else 0
+    rows = []
+    for i in range((end - start).days + 1):
+        day = start + timedelta(days=i)
+        working = is_working_day(day)
+        number += working
+        rows.append((day, working, number))
+    return rows

@@ -1,17 +1,39 @@
-"""Daily rollups, recomputed only for the days a batch touched (what metrics/ reads; never raw records)."""
+"""Daily rollups, recomputed only for the days a batch touched (what metrics/ reads; never raw records).
+
+Every rollup row is keyed by the day an event happened on: a dossier is counted on its received day and
+on the day it ended, a ticket on its received and closed days. Those are exactly the days the store reports
+as touched (old and new version), so deleting and recomputing these days' rows is exact.
+
+The backlog (open and overdue at the end of a day) is a stock, not a flow. It is kept dense per unit and
+day from the flows: open(E) = open(E-1) + received(E) - ended(E); overdue(E) adds the records whose
+"late day" (the due day, or the received day when more than one supplement was requested) has come, and
+removes those that ended: a record counts toward overdue(E) when max(late day, event day) <= E. The late
+day is stored as an attribute of the flow rows (keyed by the event day), so a new version that moves the
+due date is still recomputed exactly. After a batch the backlog is rebuilt from its earliest touched day on.
+"""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import Connection, bindparam, text
+import pandas as pd
+from sqlalchemy import Connection, Table, bindparam, func, select, text, union_all
 
-from store.schema import dossier_daily, ticket_daily
+from metrics.calendar import working_day_numbers
+from metrics.rules import rule
+from store.schema import (calendar_days, dossier_backlog_daily, dossier_daily, dossier_due_flow,
+                          dossier_duration_daily, dossier_unit_daily, ticket_backlog_daily, ticket_daily,
+                          ticket_due_flow, ticket_unit_daily)
 
 DAYS_PER_STATEMENT = 60
+# The calendar table covers the touched days this far either side (a dossier ended today may have been
+# received long ago; one received before the covered range has no duration rather than a wrong one).
+CALENDAR_MARGIN = timedelta(days=2 * 366)
 
 # On time by the portal's rule (KPIS.md §3): ended by the appointment time; more than one supplement
 # request counts as late. Early: ended on a day before the appointment day.
-_DOSSIER_SQL = text("""
+_ON_TIME = "completed_at <= due_at AND supplement_requests <= :max_supplements"
+
+_DOSSIER_SQL = text(f"""
 INSERT INTO dossier_daily (unit_code, day, sector, received, received_online, received_full_online,
                            completed, completed_early, completed_on_time, completed_late)
 SELECT unit_code, day, sector, SUM(received), SUM(received_online), SUM(received_full_online),
@@ -24,12 +46,73 @@ FROM (
     FROM dossiers WHERE received_day IN :days
     UNION ALL
     SELECT unit_code, completed_day AS day, sector, 0, 0, 0, 1,
-           CASE WHEN completed_at <= due_at AND supplement_requests <= 1 AND completed_day < due_day THEN 1 ELSE 0 END,
-           CASE WHEN completed_at <= due_at AND supplement_requests <= 1 AND completed_day >= due_day THEN 1 ELSE 0 END,
-           CASE WHEN completed_at > due_at OR supplement_requests > 1 THEN 1 ELSE 0 END
+           CASE WHEN {_ON_TIME} AND completed_day < due_day THEN 1 ELSE 0 END,
+           CASE WHEN {_ON_TIME} AND completed_day >= due_day THEN 1 ELSE 0 END,
+           CASE WHEN {_ON_TIME} THEN 0 ELSE 1 END
     FROM dossiers WHERE completed_day IN :days
 ) AS events
 GROUP BY unit_code, day, sector
+""").bindparams(bindparam("days", expanding=True))
+
+_DOSSIER_UNIT_SQL = text(f"""
+INSERT INTO dossier_unit_daily (unit_code, day, received, received_online, received_full_online,
+    received_fee_bearing, received_paid_online, received_digitised, received_data_reused, received_accepted_late,
+    completed, completed_early, completed_on_time, completed_late, completed_processed, completed_e_result,
+    completed_working_days, completed_timed)
+SELECT unit_code, day, SUM(r), SUM(r_online), SUM(r_full), SUM(r_fee), SUM(r_paid), SUM(r_digitised), SUM(r_reused),
+       SUM(r_late_intake), SUM(c), SUM(c_early), SUM(c_on_time), SUM(c_late), SUM(c_processed), SUM(c_e_result),
+       SUM(c_working_days), SUM(c_timed)
+FROM (
+    SELECT unit_code, received_day AS day, 1 AS r,
+           CASE WHEN channel = 'online' THEN 1 ELSE 0 END AS r_online,
+           CASE WHEN full_process_online THEN 1 ELSE 0 END AS r_full,
+           CASE WHEN fee_bearing THEN 1 ELSE 0 END AS r_fee,
+           CASE WHEN fee_bearing AND paid_online THEN 1 ELSE 0 END AS r_paid,
+           CASE WHEN digitised THEN 1 ELSE 0 END AS r_digitised,
+           CASE WHEN data_reused THEN 1 ELSE 0 END AS r_reused,
+           CASE WHEN channel = 'online' AND accepted_late THEN 1 ELSE 0 END AS r_late_intake,
+           0 AS c, 0 AS c_early, 0 AS c_on_time, 0 AS c_late, 0 AS c_processed, 0 AS c_e_result,
+           0 AS c_working_days, 0 AS c_timed
+    FROM dossiers WHERE received_day IN :days
+    UNION ALL
+    SELECT d.unit_code, d.completed_day, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+           CASE WHEN {_ON_TIME} AND completed_day < due_day THEN 1 ELSE 0 END,
+           CASE WHEN {_ON_TIME} AND completed_day >= due_day THEN 1 ELSE 0 END,
+           CASE WHEN {_ON_TIME} THEN 0 ELSE 1 END,
+           CASE WHEN status IN ('completed', 'returned') THEN 1 ELSE 0 END,
+           CASE WHEN status IN ('completed', 'returned') AND e_result THEN 1 ELSE 0 END,
+           COALESCE(cc.working_day_number - cr.working_day_number, 0),
+           CASE WHEN cc.working_day_number IS NULL OR cr.working_day_number IS NULL THEN 0 ELSE 1 END
+    FROM dossiers d
+    LEFT JOIN calendar_days cr ON cr.day = d.received_day
+    LEFT JOIN calendar_days cc ON cc.day = d.completed_day
+    WHERE d.completed_day IN :days
+) AS events
+GROUP BY unit_code, day
+""").bindparams(bindparam("days", expanding=True))
+
+_DURATION_SQL = text("""
+INSERT INTO dossier_duration_daily (unit_code, day, working_days, completed)
+SELECT d.unit_code, d.completed_day, cc.working_day_number - cr.working_day_number, COUNT(*)
+FROM dossiers d
+JOIN calendar_days cr ON cr.day = d.received_day
+JOIN calendar_days cc ON cc.day = d.completed_day
+WHERE d.completed_day IN :days
+GROUP BY d.unit_code, d.completed_day, cc.working_day_number - cr.working_day_number
+""").bindparams(bindparam("days", expanding=True))
+
+_LATE_DAY = "CASE WHEN supplement_requests > :max_supplements THEN received_day ELSE due_day END"
+_DOSSIER_FLOW_SQL = text(f"""
+INSERT INTO dossier_due_flow (unit_code, day, late_day, opened, closed)
+SELECT unit_code, day, late_day, SUM(opened), SUM(closed)
+FROM (
+    SELECT unit_code, received_day AS day, {_LATE_DAY} AS late_day, 1 AS opened, 0 AS closed
+    FROM dossiers WHERE received_day IN :days
+    UNION ALL
+    SELECT unit_code, completed_day, {_LATE_DAY}, 0, 1
+    FROM dossiers WHERE completed_day IN :days
+) AS events
+GROUP BY unit_code, day, late_day
 """).bindparams(bindparam("days", expanding=True))
 
 _TICKET_SQL = text("""
@@ -47,12 +130,157 @@ FROM (
 GROUP BY unit_code, day, category
 """).bindparams(bindparam("days", expanding=True))
 
+# Satisfaction (QĐ 766 indicator 5.3) counts a closed ticket once if it was reopened, rated negative or late.
+_NEGATIVE = "COALESCE(rating, :negative_rating_max + 1) <= :negative_rating_max"
+_TICKET_UNIT_SQL = text(f"""
+INSERT INTO ticket_unit_daily (unit_code, day, received, closed, closed_on_time, closed_reopened,
+                               closed_rated_negative, closed_unsatisfactory)
+SELECT unit_code, day, SUM(received), SUM(closed), SUM(closed_on_time), SUM(closed_reopened),
+       SUM(closed_rated_negative), SUM(closed_unsatisfactory)
+FROM (
+    SELECT COALESCE(unit_code, '') AS unit_code, received_day AS day, 1 AS received, 0 AS closed,
+           0 AS closed_on_time, 0 AS closed_reopened, 0 AS closed_rated_negative, 0 AS closed_unsatisfactory
+    FROM tickets WHERE received_day IN :days
+    UNION ALL
+    SELECT COALESCE(unit_code, ''), closed_day, 0, 1,
+           CASE WHEN closed_at <= due_at THEN 1 ELSE 0 END,
+           CASE WHEN reopened THEN 1 ELSE 0 END,
+           CASE WHEN {_NEGATIVE} THEN 1 ELSE 0 END,
+           CASE WHEN reopened OR {_NEGATIVE} OR closed_at > due_at THEN 1 ELSE 0 END
+    FROM tickets WHERE closed_day IN :days
+) AS events
+GROUP BY unit_code, day
+""").bindparams(bindparam("days", expanding=True))
+
+
+def _ticket_late_day(dialect: str) -> str:
+    """The local (Asia/Ho_Chi_Minh, UTC+7 all year) day of a ticket's due time; tickets carry no due_day column."""
+    if dialect == "sqlite":
+        return "date(due_at, '+7 hours')"
+    return "CAST((due_at AT TIME ZONE 'Asia/Ho_Chi_Minh') AS DATE)"
+
+
+def _ticket_flow_sql(dialect: str):
+    late = _ticket_late_day(dialect)
+    return text(f"""
+INSERT INTO ticket_due_flow (unit_code, day, late_day, opened, closed)
+SELECT unit_code, day, late_day, SUM(opened), SUM(closed)
+FROM (
+    SELECT COALESCE(unit_code, '') AS unit_code, received_day AS day, {late} AS late_day, 1 AS opened, 0 AS closed
+    FROM tickets WHERE received_day IN :days
+    UNION ALL
+    SELECT COALESCE(unit_code, ''), closed_day, {late}, 0, 1
+    FROM tickets WHERE closed_day IN :days
+) AS events
+GROUP BY unit_code, day, late_day
+""").bindparams(bindparam("days", expanding=True))
+
+
+def sync_calendar(conn: Connection, start: date, end: date) -> None:
+    """Make calendar_days cover [start, end] (from metrics.calendar, the one source of working days)."""
+    lo, hi = conn.execute(select(func.min(calendar_days.c.day), func.max(calendar_days.c.day))).one()
+    if lo is not None and lo <= start and hi >= end:
+        return
+    lo, hi = min(start, lo or start), max(end, hi or end)
+    conn.execute(calendar_days.delete())
+    conn.execute(calendar_days.insert(), [{"day": d, "working": w, "working_day_number": n}
+                                          for d, w, n in working_day_numbers(lo, hi)])
+
+
+def _params() -> dict:
+    return {"max_supplements": rule("late_supplement_requests"), "negative_rating_max": rule("negative_rating_max")}
+
+
+def _recompute_days(conn: Connection, statements: list[tuple[Table, object]], days: set[date]) -> None:
+    ordered = sorted(days)
+    params = _params()
+    for i in range(0, len(ordered), DAYS_PER_STATEMENT):
+        chunk = ordered[i:i + DAYS_PER_STATEMENT]
+        for table, sql in statements:
+            conn.execute(table.delete().where(table.c.day.in_(chunk)))
+            used = {k: v for k, v in params.items() if f":{k}" in sql.text}
+            conn.execute(sql, {"days": chunk, **used})
+
+
+def _frame(conn: Connection, query, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(conn.execute(query).all(), columns=columns)
+
+
+def refresh_backlog(conn: Connection, flows: Table, flow: Table, backlog: Table, since: date) -> None:
+    """Rebuild the dense backlog rows from `since` to the newest flow day (see the module docstring)."""
+    newest = conn.execute(select(func.max(flows.c.day))).scalar()
+    conn.execute(backlog.delete().where(backlog.c.day >= since))
+    if newest is None or newest < since:
+        return
+    before = since - timedelta(days=1)
+    prev = _frame(conn, select(backlog.c.unit_code, backlog.c.open, backlog.c.open_overdue)
+                  .where(backlog.c.day == before), ["unit_code", "open", "open_overdue"]).set_index("unit_code")
+    net = _frame(conn, select(flows.c.unit_code, flows.c.day, flows.c.received - flows.c[_CLOSED[flows.name]])
+                 .where(flows.c.day.between(since, newest)), ["unit_code", "day", "net"])
+    # Weight of each flow row on the day it starts to count as overdue: max(event day, late day).
+    f = flow.c
+    moved = union_all(
+        select(f.unit_code, f.day, f.late_day, (f.opened - f.closed).label("w")).where(f.day >= since),
+        select(f.unit_code, f.day, f.late_day, (f.opened - f.closed).label("w"))
+        .where(f.day < since, f.late_day >= since))
+    late = _frame(conn, moved, ["unit_code", "day", "late_day", "w"])
+    late["day"] = late[["day", "late_day"]].max(axis=1)
+    late = late[late["day"] <= newest]
+
+    units = sorted(set(prev.index) | set(net["unit_code"]) | set(late["unit_code"]))
+    days = pd.date_range(since, newest, freq="D").date
+    grid = pd.MultiIndex.from_product([units, days], names=["unit_code", "day"])
+    net_s = net.groupby(["unit_code", "day"])["net"].sum().reindex(grid, fill_value=0)
+    late_s = late.groupby(["unit_code", "day"])["w"].sum().reindex(grid, fill_value=0)
+    out = pd.DataFrame({"open": net_s.groupby(level=0).cumsum(), "open_overdue": late_s.groupby(level=0).cumsum()})
+    base = prev.reindex(out.index.get_level_values(0)).fillna(0).to_numpy()
+    out[["open", "open_overdue"]] += base
+    # A unit's rows start at its first record (or carry on from the day before `since`).
+    started = (net_s.ne(0) | late_s.ne(0) | net_s.index.isin(_starts(net, units, since))) \
+        .groupby(level=0).cummax()
+    started |= pd.Series(out.index.get_level_values(0).isin(prev.index), index=out.index)
+    out = out[started.to_numpy()].reset_index()
+    if len(out):
+        conn.execute(backlog.insert(), [
+            {"unit_code": u, "day": d, "open": int(o), "open_overdue": int(v)}
+            for u, d, o, v in out[["unit_code", "day", "open", "open_overdue"]].itertuples(index=False)])
+
+
+def _starts(net: pd.DataFrame, units: list[str], since: date) -> list[tuple[str, date]]:
+    """(unit, first day with a rollup row) — a unit whose first day nets to zero still starts there."""
+    first = net.groupby("unit_code")["day"].min()
+    return [(u, first[u]) for u in units if u in first.index]
+
+
+_CLOSED = {"dossier_unit_daily": "completed", "ticket_unit_daily": "closed"}
+
 
 def refresh(conn: Connection, dossier_days: set[date], ticket_days: set[date]) -> None:
     """Recompute the rollup rows of these days from the records, in the caller's transaction."""
-    for table, sql, days in ((dossier_daily, _DOSSIER_SQL, dossier_days), (ticket_daily, _TICKET_SQL, ticket_days)):
-        ordered = sorted(days)
-        for i in range(0, len(ordered), DAYS_PER_STATEMENT):
-            chunk = ordered[i:i + DAYS_PER_STATEMENT]
-            conn.execute(table.delete().where(table.c.day.in_(chunk)))
-            conn.execute(sql, {"days": chunk})
+    touched = dossier_days | ticket_days
+    if not touched:
+        return
+    sync_calendar(conn, min(touched) - CALENDAR_MARGIN, max(touched) + CALENDAR_MARGIN)
+    dialect = conn.dialect.name
+    if dossier_days:
+        _recompute_days(conn, [(dossier_daily, _DOSSIER_SQL), (dossier_unit_daily, _DOSSIER_UNIT_SQL),
+                               (dossier_duration_daily, _DURATION_SQL), (dossier_due_flow, _DOSSIER_FLOW_SQL)],
+                        dossier_days)
+        refresh_backlog(conn, dossier_unit_daily, dossier_due_flow, dossier_backlog_daily, min(dossier_days))
+    if ticket_days:
+        _recompute_days(conn, [(ticket_daily, _TICKET_SQL), (ticket_unit_daily, _TICKET_UNIT_SQL),
+                               (ticket_due_flow, _ticket_flow_sql(dialect))], ticket_days)
+        refresh_backlog(conn, ticket_unit_daily, ticket_due_flow, ticket_backlog_daily, min(ticket_days))
+
+
+def rebuild_all(conn: Connection) -> None:
+    """Recompute every rollup from the records (after a migration adds rollups, or the calendar changed)."""
+    from store.schema import dossiers, tickets
+
+    dossier_days = {d for (d,) in conn.execute(select(dossiers.c.received_day).distinct())}
+    dossier_days |= {d for (d,) in conn.execute(select(dossiers.c.completed_day).distinct()) if d is not None}
+    ticket_days = {d for (d,) in conn.execute(select(tickets.c.received_day).distinct())}
+    ticket_days |= {d for (d,) in conn.execute(select(tickets.c.closed_day).distinct()) if d is not None}
+    if dossier_days or ticket_days:
+        conn.execute(calendar_days.delete())
+    refresh(conn, dossier_days, ticket_days)

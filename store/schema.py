@@ -209,3 +209,112 @@ data_version = Table(
     Column("version", Integer, nullable=False),
     Column("changed_at", UTCDateTime),
 )
+
+# ---- KPI rollups (issue 4). Every table below is keyed by the day an event happened on (received,
+# ended) so that the days a batch touched are exactly the rows to recompute; the due day, which a new
+# version may move without touching those days, is only ever an attribute of a row, never its key day.
+
+# The working-day calendar as data the rollup SQL can join (metrics.calendar is the source of truth):
+# working_day_number counts working days from a fixed origin, so a duration is a difference of two numbers.
+calendar_days = Table(
+    "calendar_days", metadata,
+    Column("day", Date, primary_key=True),
+    Column("working", Boolean, nullable=False),
+    Column("working_day_number", Integer, nullable=False),
+)
+
+# One row per unit and day, all sectors together: what the KPI frame reads.
+dossier_unit_daily = Table(
+    "dossier_unit_daily", metadata,
+    Column("unit_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    # on the received day
+    Column("received", Integer, nullable=False),
+    Column("received_online", Integer, nullable=False),
+    Column("received_full_online", Integer, nullable=False),
+    Column("received_fee_bearing", Integer, nullable=False),
+    Column("received_paid_online", Integer, nullable=False),
+    Column("received_digitised", Integer, nullable=False),
+    Column("received_data_reused", Integer, nullable=False),
+    Column("received_accepted_late", Integer, nullable=False),
+    # on the day the dossier ended
+    Column("completed", Integer, nullable=False),
+    Column("completed_early", Integer, nullable=False),
+    Column("completed_on_time", Integer, nullable=False),
+    Column("completed_late", Integer, nullable=False),
+    Column("completed_processed", Integer, nullable=False),
+    Column("completed_e_result", Integer, nullable=False),
+    Column("completed_working_days", Integer, nullable=False),
+    Column("completed_timed", Integer, nullable=False),
+    Index("ix_dossier_unit_daily_day", "day"),
+)
+
+# Processing time histogram (ended dossiers by whole working days), for medians.
+dossier_duration_daily = Table(
+    "dossier_duration_daily", metadata,
+    Column("unit_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("working_days", Integer, primary_key=True),
+    Column("completed", Integer, nullable=False),
+    Index("ix_dossier_duration_daily_day", "day"),
+)
+
+# Dossiers entering (received) and leaving (ended) the backlog, by the day they become late
+# (late_day: the due day, or the received day when more than one supplement was requested).
+dossier_due_flow = Table(
+    "dossier_due_flow", metadata,
+    Column("unit_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("late_day", Date, primary_key=True),
+    Column("opened", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Index("ix_dossier_due_flow_day", "day"),
+    Index("ix_dossier_due_flow_late_day", "late_day"),
+)
+
+# The backlog at the end of each day (dense from a unit's first record to the newest rollup day).
+dossier_backlog_daily = Table(
+    "dossier_backlog_daily", metadata,
+    Column("unit_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("open", Integer, nullable=False),
+    Column("open_overdue", Integer, nullable=False),
+    Index("ix_dossier_backlog_daily_day", "day"),
+)
+
+ticket_unit_daily = Table(
+    "ticket_unit_daily", metadata,
+    Column("unit_code", String(32), primary_key=True),  # '' = not assigned to a commune
+    Column("day", Date, primary_key=True),
+    Column("received", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Column("closed_on_time", Integer, nullable=False),
+    Column("closed_reopened", Integer, nullable=False),
+    Column("closed_rated_negative", Integer, nullable=False),
+    Column("closed_unsatisfactory", Integer, nullable=False),
+    Index("ix_ticket_unit_daily_day", "day"),
+)
+
+ticket_due_flow = Table(
+    "ticket_due_flow", metadata,
+    Column("unit_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("late_day", Date, primary_key=True),
+    Column("opened", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Index("ix_ticket_due_flow_day", "day"),
+    Index("ix_ticket_due_flow_late_day", "late_day"),
+)
+
+ticket_backlog_daily = Table(
+    "ticket_backlog_daily", metadata,
+    Column("unit_code", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("open", Integer, nullable=False),
+    Column("open_overdue", Integer, nullable=False),
+    Index("ix_ticket_backlog_daily_day", "day"),
+)
+
+# Early warning reads open dossiers of one unit by due day: a small partial index, not a scan.
+Index("ix_dossiers_open_due", dossiers.c.unit_code, dossiers.c.due_day,
+      sqlite_where=dossiers.c.completed_day.is_(None), postgresql_where=dossiers.c.completed_day.is_(None))

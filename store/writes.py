@@ -8,6 +8,7 @@ tuples: SQLAlchemy's per-row parameter processing cost more than the database it
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 from datetime import date, datetime
@@ -117,30 +118,56 @@ def _previous_days(conn: Connection, upsert: _Upsert, source: str, ids: list[str
     return days
 
 
-def store_records(conn: Connection, source: str, kind: RecordKind, records: list) -> tuple[int, set[date]]:
-    """Upsert validated records; returns (rows inserted or replaced, days whose rollups must be recomputed)."""
-    if not records:
-        return 0, set()
+@dataclass
+class Prepared:
+    """Validated records as driver rows, with what the store needs to know about them.
+
+    Preparing needs no database, so a backfill can prepare in another process while this one writes.
+    """
+
+    kind: RecordKind
+    rows: list[tuple]
+    ids: list[str]
+    days: set[date]  # the days the new versions count on in the rollups
+
+
+def prepare(source: str, kind: RecordKind, records: list, sqlite: bool) -> Prepared:
     upsert = UPSERTS[kind]
-    sqlite = conn.dialect.name == "sqlite"
-    rows = upsert.rows(source, records, sqlite)
-    touched: set[date] = set()
-    if kind in ROLLUP_DAYS:
-        touched = _previous_days(conn, upsert, source, [getattr(r, upsert.key[1]) for r in records])
+    rows = upsert.rows(source, records, sqlite) if records else []
+    days: set[date] = set()
+    ids: list[str] = []
+    if kind in ROLLUP_DAYS and rows:
+        ids = [getattr(r, upsert.key[1]) for r in records]
         for name in ROLLUP_DAYS[kind]:
             position = upsert.columns.index(name)
             values = {row[position] for row in rows} - {None}
-            touched.update(date.fromisoformat(v) if isinstance(v, str) else v for v in values)
+            days.update(date.fromisoformat(v) if isinstance(v, str) else v for v in values)
+    return Prepared(kind, rows, ids, days)
+
+
+def store_prepared(conn: Connection, source: str, prepared: Prepared) -> tuple[int, set[date]]:
+    """Upsert prepared rows; returns (rows inserted or replaced, days whose rollups must be recomputed)."""
+    if not prepared.rows:
+        return 0, set()
+    upsert = UPSERTS[prepared.kind]
+    touched = set(prepared.days)
+    if prepared.kind in ROLLUP_DAYS:
+        touched |= _previous_days(conn, upsert, source, prepared.ids)
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         sql = upsert.sql(conn.dialect.paramstyle)
         stored = 0
-        for i in range(0, len(rows), CHUNK):
-            cursor.executemany(sql, rows[i:i + CHUNK])
+        for i in range(0, len(prepared.rows), CHUNK):
+            cursor.executemany(sql, prepared.rows[i:i + CHUNK])
             stored += max(cursor.rowcount, 0)  # both drivers sum the rows changed over the batch
     finally:
         cursor.close()
     return stored, touched
+
+
+def store_records(conn: Connection, source: str, kind: RecordKind, records: list) -> tuple[int, set[date]]:
+    """Prepare and upsert validated records in one go."""
+    return store_prepared(conn, source, prepare(source, kind, records, conn.dialect.name == "sqlite"))
 
 
 def quarantine_rows(conn: Connection, source: str, run_id: int, kind: RecordKind,

@@ -19,14 +19,16 @@ def client(engine, db_url):
     pipeline.pull(engine, given([("dossier", rows)]), until=at("2025-07-10 00:00"))
     app = create_app(Settings.from_env({"DATABASE_URL": db_url}))
     client = app.server.test_client()
-    client.callback_keys = list(app.callback_map)
+    client.callbacks = app.callback_map
     return client
 
 
 def call(client, output: dict | list[dict], inputs: list[dict], state: list[dict] = ()):
     """POST a callback request as the browser does; `output` names the callback's output(s)."""
     first = output if isinstance(output, dict) else output[0]
-    key = next(k for k in client.callback_keys if f"{first['id']}.{first['property']}" in k)
+    wanted = [(i["id"], i["property"]) for i in inputs]
+    key = next(k for k, spec in client.callbacks.items() if f"{first['id']}.{first['property']}" in k
+               and [(i["id"], i["property"]) for i in spec["inputs"]] == wanted)
     body = {"output": key, "outputs": output, "inputs": inputs,
             "state": list(state), "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
     response = client.post("/_dash-update-component", json=body)
@@ -81,8 +83,7 @@ def test_english_switch(client):
 
 
 def test_period_change_patches_values_not_geometry(client):
-    outputs = [{"id": "overview-map", "property": "figure"}, {"id": "overview-tiles", "property": "children"},
-               {"id": "url", "property": "search"}]
+    outputs = [{"id": "overview-map", "property": "figure"}, {"id": "overview-tiles", "property": "children"}]
     response = call(client, outputs,
                     [{"id": "overview-period", "property": "value", "value": "since_merger"},
                      {"id": "overview-kpi", "property": "value", "value": "on_time_rate"}],
@@ -90,3 +91,15 @@ def test_period_change_patches_values_not_geometry(client):
     patch = json.dumps(response["overview-map"]["figure"])
     assert "geojson" not in patch and "coordinates" not in patch
     assert len(patch) < 40_000, len(patch)
+
+
+def test_period_and_kpi_live_in_the_url_and_defaults_stay_out(client):
+    def url_for(period, kpi, search=""):
+        response = call(client, {"id": "url", "property": "search"},
+                        [{"id": "overview-period", "property": "value", "value": period},
+                         {"id": "overview-kpi", "property": "value", "value": kpi}],
+                        [{"id": "url", "property": "search", "value": search}])
+        return response["url"]["search"]
+
+    assert url_for("since_merger", "online_share", "?lang=en") == "?lang=en&period=since_merger&kpi=online_share"
+    assert url_for("7d", "on_time_rate") == "?period=7d"

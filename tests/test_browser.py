@@ -58,8 +58,10 @@ def test_overview_map_has_168_communes_and_a_click_opens_the_drill_down(seeded_a
         wait_for(lambda: "/commune/" in driver.current_url)
         code = driver.current_url.rsplit("/commune/", 1)[1].split("?")[0]
         assert re.fullmatch(r"\d{5}", code)
-        title = wait_for(lambda: driver.find_elements("css selector", "h1.page-title"))[0].text
-        assert title.startswith(("Phường", "Xã", "Đặc khu"))
+        # the router answers after the URL changed: wait for the commune's own title
+        title = wait_for(lambda: [h.text for h in driver.find_elements("css selector", "h1.page-title")
+                                  if h.text.startswith(("Phường", "Xã", "Đặc khu"))])[0]
+        assert driver.find_element("css selector", ".facts").text.endswith(f"mã {code}"), title
         wait_for(lambda: len(driver.find_elements("css selector", ".chart .main-svg")) >= 3)
         # the breadcrumb goes back to the city
         driver.find_element("css selector", ".breadcrumb a").click()

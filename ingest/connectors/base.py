@@ -26,6 +26,9 @@ class Batch:
 
 class Connector(ABC):
     kind: ClassVar[str]
+    # A backfill of a kind whose rows cost more to make than to store (the demo generator) is prepared in
+    # a second process; the kind must then be importable from `ingest.connectors` (registered there).
+    prepare_in_subprocess: ClassVar[bool] = False
 
     def __init__(self, source: SourceConfig):
         self.source = source

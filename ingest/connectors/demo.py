@@ -20,6 +20,7 @@ from metrics.time import TZ
 @register
 class DemoConnector(Connector):
     kind = "demo"
+    prepare_in_subprocess = True
 
     @cached_property
     def city(self):
