@@ -65,10 +65,13 @@ def watch_history(db: Path, start: float, before: float) -> None:
     while milestones:
         time.sleep(1)
         try:
-            with sqlite3.connect(db, timeout=30) as conn:
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+            try:
                 version = conn.execute("SELECT version FROM data_version").fetchone()[0]
                 run = conn.execute("SELECT progress, status, rows_read FROM ingest_runs WHERE window_from IS NULL "
                                    "ORDER BY id DESC LIMIT 1").fetchone()
+            finally:
+                conn.close()
         except sqlite3.Error:
             continue
         if run is None:
@@ -94,8 +97,9 @@ def main() -> None:
     total = timed("install (make venv)", ["make", "--no-print-directory", "venv"], clone, env)
     total += timed("migrate (db upgrade)", [".venv/bin/python", "cli.py", "db", "upgrade"], clone, env)
     start = time.monotonic()
-    server = subprocess.Popen([".venv/bin/python", "cli.py", "serve"], cwd=clone, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = (clone / "var" / "serve.log").open("w")
+    server = subprocess.Popen([".venv/bin/python", "cli.py", "serve"], cwd=clone, env=env, stdout=log,
+                              stderr=subprocess.STDOUT)
     try:
         page = first_page(f"http://127.0.0.1:{env['PORT']}")
         print(f"{'server start + first page':<28}{time.monotonic() - start:8.1f} s  "
