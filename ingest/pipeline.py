@@ -177,12 +177,16 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
         log.exception("pull of %s failed", source.name)
         result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
         with engine.begin() as conn:
-            if dossier_days or ticket_days:
-                commit_rollups(conn)  # what did commit must show on the dashboard too
             conn.execute(update(source_states).where(source_states.c.source == source.name).values(
                 last_error=result.error))
             conn.execute(update(ingest_runs).where(ingest_runs.c.id == run_id).values(
                 status="failed", finished_at=now(), error=result.error))
+        if dossier_days or ticket_days:  # what did commit must show on the dashboard too
+            try:
+                with engine.begin() as conn:
+                    commit_rollups(conn)
+            except Exception:  # noqa: BLE001 — the next pull refreshes these days again
+                log.exception("rollups after the failed pull of %s", source.name)
     result.seconds = time.monotonic() - started
     return result
 
