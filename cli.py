@@ -137,6 +137,41 @@ def sources(as_json):
 
 
 @cli.command()
+@click.option("--scope", default="city", show_default=True, help="'city' or a commune / department code.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (default: 29 days before --to).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--catalogue-markdown", is_flag=True,
+              help="Print the KPI catalogue, targets registry and Decision 766 weights as Markdown (docs/kpis.md).")
+def kpis(scope, start, end, as_json, catalogue_markdown):
+    """The KPI frame of one scope over a period: what the map, tiles, exports and API show."""
+    if catalogue_markdown:
+        from metrics.docs import catalogue_markdown as render
+
+        click.echo(render(), nl=False)
+        return
+    from metrics.frame import kpi_frame_json
+    from metrics.time import local_day, now
+
+    end = end.date() if end else local_day(now())
+    start = start.date() if start else end - timedelta(days=29)
+    if start > end:
+        raise click.BadParameter(f"--from {start} is after --to {end}", param_hint="--from")
+    try:
+        printed = kpi_frame_json(_engine(), scope, start, end)
+    except KeyError:
+        raise click.BadParameter(f"no unit {scope!r} in the store", param_hint="--scope") from None
+    if as_json:
+        click.echo(json.dumps(printed, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{scope}: {start} → {end} (data version {printed['data_version']})")
+    for kpi_id, k in printed["kpis"].items():
+        value = "no data" if k["value"] is None else f"{k['value']:,.2f}"
+        click.echo(f"  {kpi_id:<36} {value:>14} {k['unit']}")
+
+
+@cli.command()
 def worker():
     """Run the scheduler (one process; pulls every configured source on its interval)."""
     from ingest.pipeline import mark_interrupted
