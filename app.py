@@ -37,6 +37,11 @@ def create_app(settings: Settings | None = None) -> Dash:
     def healthz():
         return jsonify(status="ok")
 
+    # Dash lists its bundles on a worker's first request; in a threaded gunicorn worker the browser's
+    # first burst of requests raced that ("dash is not a registered library", seen under gunicorn):
+    # list them once here, before any request.
+    with app.server.test_request_context("/"):
+        app._setup_server()
     return app
 
 

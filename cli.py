@@ -45,7 +45,7 @@ def db_upgrade():
     click.echo("database at the newest revision")
 
 
-def _run_with_progress(source, until=None, label: str = "") -> "object":
+def _run_with_progress(source, until=None, label: str = "", replay_from=None) -> "object":
     from tqdm import tqdm
 
     from ingest import pipeline
@@ -57,7 +57,7 @@ def _run_with_progress(source, until=None, label: str = "") -> "object":
             bar.set_postfix_str(note, refresh=False)
             bar.refresh()
 
-        result = pipeline.pull(_engine(), source, until=until, progress=progress)
+        result = pipeline.pull(_engine(), source, until=until, progress=progress, replay_from=replay_from)
     return result
 
 
@@ -71,14 +71,26 @@ def _report(result) -> None:
 @cli.command()
 @click.option("--source", "name", required=True, help="Name of a configured source.")
 @click.option("--once", is_flag=True, required=True, help="Pull once now and exit.")
-def ingest(name, once):
+@click.option("--from", "replay_from", default=None,
+              help="Re-read from this time (ISO, e.g. 2025-09-01T00:00+07:00) instead of the watermark: "
+                   "after fixing a source's mapping, its quarantined rows come again.")
+def ingest(name, once, replay_from):
     """Pull one source now (new and changed records since its watermark)."""
+    from datetime import datetime
+
     from ingest.sources import load_sources
 
     sources = {s.name: s for s in load_sources(_settings().sources_file)}
     if name not in sources:
         raise click.BadParameter(f"no source {name!r}; configured: {', '.join(sources)}", param_hint="--source")
-    result = _run_with_progress(sources[name])
+    if replay_from is not None:
+        try:
+            replay_from = datetime.fromisoformat(replay_from)
+        except ValueError:
+            raise click.BadParameter(f"{replay_from!r} is not an ISO time", param_hint="--from") from None
+        if replay_from.tzinfo is None:
+            raise click.BadParameter("give the time's zone, e.g. 2025-09-01T00:00+07:00", param_hint="--from")
+    result = _run_with_progress(sources[name], replay_from=replay_from)
     _report(result)
     sys.exit(0 if result.status == "ok" else 1)
 
@@ -118,10 +130,61 @@ def demo_seed(days, if_empty):
             sys.exit(1)
 
 
+@demo.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (local only by default).")
+@click.option("--port", type=int, default=8070, show_default=True)
+@click.option("--scale", type=float, default=1.0, show_default=True, help="Volume multiplier (1.0 = calibrated).")
+@click.option("--seed", type=int, default=20250701, show_default=True)
+@click.option("--as-of", "as_of", default=None, help="Fix the feed's clock (ISO time with zone); default: now.")
+@click.option("--token-env", default=None, help="Require a bearer token, read from this environment variable.")
+def demo_serve(host, port, scale, seed, as_of, token_env):
+    """The demo feed as an HTTP server speaking the dossier_api, open311 and document_counts protocols."""
+    from datetime import datetime
+
+    from ingest.demo.server import DemoFeed, make_server
+
+    token = None
+    if token_env:
+        token = os.environ.get(token_env)
+        if not token:
+            raise click.BadParameter(f"environment variable {token_env} is not set", param_hint="--token-env")
+    clock = datetime.fromisoformat(as_of) if as_of else None
+    if clock is not None and clock.tzinfo is None:
+        raise click.BadParameter("give the time's zone, e.g. 2025-09-01T00:00+07:00", param_hint="--as-of")
+    server = make_server(DemoFeed(scale=scale, seed=seed, as_of=clock, token=token), host, port)
+    base = f"http://{host}:{server.server_address[1]}"
+    auth = f"\n    auth: {{type: bearer, token_env: {token_env}}}" if token_env else ""
+    click.echo(f"demo feed on {base} — an IOC_SOURCES file for it:\n"
+               f"sources:\n"
+               f"  - name: portal\n    kind: dossier_api\n    every: 1m\n    url: {base}/portal/dossiers{auth}\n"
+               f"  - name: hotline\n    kind: open311\n    every: 1m\n    url: {base}/open311/v2{auth}\n"
+               f"  - name: documents\n    kind: document_counts\n    every: 1h\n    url: {base}/documents{auth}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _ago(seconds) -> str:
+    """A duration for the table: 45s, 3m05s, 2h10m, 4d06h."""
+    if seconds is None:
+        return "–"
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def sources(as_json):
-    """Each source with its last run, rows stored and rows quarantined."""
+    """Each source: last run, last success, lag, rows stored, rows quarantined, unassigned tickets, next run."""
     from ingest.sources import load_sources
     from store.status import source_status
 
@@ -129,11 +192,22 @@ def sources(as_json):
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    header = ("source", "kind", "every", "last run", "last success", "lag", "stored", "quarantined", "unassigned",
+              "next run", "")
+    table = [header]
     for r in rows:
         run = r["last_run"] or {}
-        click.echo(f"{r['name']:<16} {r['kind']:<10} every {r['every_seconds']}s  last run: {run.get('status', '–')}"
-                   f"  last success: {r['last_success_at'] or '–'}  stored: {r['rows_stored']:,}"
-                   f"  quarantined: {r['rows_quarantined']:,}{'  STALE' if r['stale'] else ''}")
+        table.append((r["name"], r["kind"], _ago(r["every_seconds"]), run.get("status", "–"),
+                      (r["last_success_at"] or "–")[:19], _ago(r["lag_seconds"]), f"{r['rows_stored']:,}",
+                      f"{r['rows_quarantined']:,}", f"{r['unassigned_tickets']:,}", (r["next_run_at"] or "–")[:19],
+                      "STALE" if r["stale"] else ""))
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        click.echo("  ".join(str(v).ljust(w) if i < 2 or i in (3, 4, 9, 10) else str(v).rjust(w)
+                             for i, (v, w) in enumerate(zip(row, widths))).rstrip())
+    for r in rows:
+        if r["last_error"]:
+            click.echo(f"{r['name']}: last error: {r['last_error']}", err=True)
 
 
 @cli.command()

@@ -5,8 +5,9 @@ from sqlalchemy import Engine
 
 
 def register_all(app, engine: Engine) -> None:
-    from callbacks import commune, overview, router
+    from callbacks import commune, overview, router, sources
 
     router.register(app, engine)
     overview.register(app, engine)
     commune.register(app, engine)
+    sources.register(app, engine)

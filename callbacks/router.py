@@ -7,9 +7,11 @@ from dash import Input, Output, State, html
 from sqlalchemy import Engine
 
 from callbacks.context import PageQuery, freshness
+from callbacks.sources import sources_page
 from geo.communes import boundaries_geojson, inset_codes
 from layouts import commune as commune_layout
 from layouts import overview as overview_layout
+from layouts import sources as sources_layout
 from layouts.components import format_kpi
 from layouts.i18n import t
 from layouts.shell import PAGE, URL, header
@@ -54,6 +56,8 @@ def register(app, engine: Engine) -> None:
             body = commune_page(engine, query, match.group("code"))
         elif (pathname or "/") == "/":
             body = overview_page(engine, query)
+        elif (pathname or "/").rstrip("/") == sources_layout.PATH:
+            body = sources_page(engine, query, settings.sources_file)
         else:
             body = html.Div([html.H1(t("not_found", query.lang))], className="not-found")
         return [top, body]

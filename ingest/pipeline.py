@@ -17,6 +17,7 @@ from typing import Iterator
 from pydantic import ValidationError
 from sqlalchemy import Engine, select, update
 
+from ingest import privacy
 from ingest.connectors import connector_for
 from ingest.connectors.base import ProgressCallback
 from ingest.contracts import CONTRACTS, RecordKind
@@ -44,18 +45,31 @@ class RunResult:
     error: str | None = None
 
 
+def _reason(error: dict) -> str:
+    """'field: message', with the value the field had when it is a plain one (scrubbed, shortened)."""
+    where = ".".join(map(str, error["loc"])) or "row"
+    value = error.get("input")
+    if error["type"] != "missing" and error["loc"] and (value is None or isinstance(value, (str, int, float))):
+        shown = privacy.scrub_text(repr(value)[:80])
+        return f"{where}: {error['msg']} (got {shown})"
+    return f"{where}: {error['msg']}"
+
+
 def validate(kind: RecordKind, rows: list[dict]) -> tuple[list, list[tuple[object, str]]]:
-    """Split rows into contract records and (raw row, reason) pairs for quarantine."""
+    """Split rows into contract records and (raw row, reason) pairs for quarantine.
+
+    Free text is scrubbed of personal data first, and the quarantine keeps the raw row scrubbed too.
+    """
     model = CONTRACTS[kind]
     good, bad = [], []
     for raw in rows:
         try:
-            good.append(model.model_validate(raw))
+            good.append(model.model_validate(privacy.scrub_row(raw)))
         except ValidationError as exc:
-            reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
-            bad.append((raw, reason))
-        except (TypeError, ValueError) as exc:
-            bad.append((raw, f"row: {exc}"))
+            reason = "; ".join(_reason(e) for e in exc.errors())
+            bad.append((privacy.scrub_payload(raw), reason))
+        except (TypeError, ValueError, RecursionError) as exc:
+            bad.append((privacy.scrub_payload(raw), f"row: {type(exc).__name__}: {exc}"))
     return good, bad
 
 
@@ -65,6 +79,7 @@ class PreparedBatch:
     rejected: list[tuple[object, str]]
     read: int
     progress: float
+    on_committed: object = None  # the connector's callback (never crosses a process: see _produce)
 
 
 def prepared_batches(source: SourceConfig, since: datetime | None, until: datetime,
@@ -73,7 +88,7 @@ def prepared_batches(source: SourceConfig, since: datetime | None, until: dateti
     for batch in connector_for(source).pull(since, until):
         good, bad = validate(batch.kind, batch.rows)
         yield PreparedBatch(writes.prepare(source.name, batch.kind, good, sqlite), bad, len(batch.rows),
-                            batch.progress)
+                            batch.progress, batch.on_committed)
 
 
 _DONE = "done"
@@ -84,6 +99,7 @@ def _produce(source: SourceConfig, since, until, sqlite: bool, out) -> None:
     """In a child process: prepare batches and hand them over; the parent writes them."""
     try:
         for item in prepared_batches(source, since, until, sqlite):
+            item.on_committed = None  # a callback cannot be pickled; kinds prepared here use none
             out.put(item)
         out.put(_DONE)
     except BaseException as exc:  # the parent records it as the pull's failure
@@ -117,12 +133,13 @@ def _prepared_in_child(source: SourceConfig, since, until, sqlite: bool) -> Iter
         child.join(timeout=10)
 
 
-def _start_run(engine: Engine, source: SourceConfig, until: datetime) -> tuple[int, datetime | None]:
+def _start_run(engine: Engine, source: SourceConfig, until: datetime,
+               replay_from: datetime | None = None) -> tuple[int, datetime | None]:
     with engine.begin() as conn:
         state = conn.execute(select(source_states).where(source_states.c.source == source.name)).first()
         if state is None:
             conn.execute(source_states.insert().values(source=source.name, kind=source.kind))
-        since = state.watermark if state else None
+        since = replay_from if replay_from is not None else (state.watermark if state else None)
         run_id = conn.execute(ingest_runs.insert().values(
             source=source.name, started_at=now(), status="running", window_from=since, window_to=until,
             progress=0.0, rows_read=0, rows_stored=0, rows_quarantined=0)).inserted_primary_key[0]
@@ -130,11 +147,15 @@ def _start_run(engine: Engine, source: SourceConfig, until: datetime) -> tuple[i
 
 
 def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
-         progress: ProgressCallback | None = None) -> RunResult:
-    """Pull `source` for (watermark, until] and record the run; never raises for a source's fault."""
+         progress: ProgressCallback | None = None, replay_from: datetime | None = None) -> RunResult:
+    """Pull `source` for (watermark, until] and record the run; never raises for a source's fault.
+
+    `replay_from` pulls (replay_from, until] instead: after a mapping was fixed, the rows a drifted
+    schema sent to quarantine are read again (re-reading what is held is harmless).
+    """
     until = until or now()
     started = time.monotonic()
-    run_id, since = _start_run(engine, source, until)
+    run_id, since = _start_run(engine, source, until, replay_from)
     result = RunResult(run_id, source.name, "running")
     dossier_days: set[date] = set()
     ticket_days: set[date] = set()
@@ -166,6 +187,8 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                 conn.execute(update(ingest_runs).where(ingest_runs.c.id == run_id).values(
                     progress=batch.progress, rows_read=result.rows_read, rows_stored=result.rows_stored,
                     rows_quarantined=result.rows_quarantined))
+            if batch.on_committed is not None:
+                batch.on_committed(stored, batch.rejected)
             if progress:
                 progress(batch.progress, f"{result.rows_read:,} rows")
         with engine.begin() as conn:

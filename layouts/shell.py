@@ -7,11 +7,14 @@ from datetime import datetime
 from dash import dcc, html
 
 from layouts.i18n import t
+from layouts.sources import PATH as SOURCES_PATH
+from layouts.sources import label as sources_label
 from metrics.time import TZ
 
 URL = "url"
 PAGE = "page"
 SHELL_STATUS = "shell-status"
+SOURCES_LINK = "nav-sources"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ def header(lang: str, freshness: Freshness, lang_href: str):
         html.Div([
             dcc.Link(t("app_title", lang), href=f"/?lang={lang}" if lang != "vi" else "/", className="app-title"),
             html.Span([f"{t('data_as_of', lang)}: ", html.Strong(as_of)], className="as-of"),
+            dcc.Link(sources_label("nav", lang), href=SOURCES_PATH + ("?lang=en" if lang == "en" else ""),
+                     className="nav-link", id=SOURCES_LINK),
             html.A(t("language", lang), href=lang_href, className="lang-switch", lang="en" if lang == "vi" else "vi"),
         ], className="header-row"),
         *badges,

@@ -15,10 +15,18 @@ def _records_held(conn, source: str) -> int:
                for t in (dossiers, tickets, document_counts))
 
 
+def _unassigned(conn, source: str) -> int:
+    """Tickets a source gave without a commune: no ward code, and lat/long outside the city."""
+    return conn.execute(select(func.count()).select_from(tickets)
+                        .where(tickets.c.source == source, tickets.c.unit_code.is_(None))).scalar_one()
+
+
 def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | None = None,
                   count_records: bool = True) -> list[dict]:
     """One dict per source. `rows_stored` counts the records the store holds from it (an exact count
-    scans an index: pages pass count_records=False and get the rows written by its runs instead)."""
+    scans an index: the header passes count_records=False and gets the rows written by its runs instead;
+    `unassigned_tickets` is then None). `next_run_at` is when the scheduler is due to pull it next
+    (its last run's start plus its interval: the scheduler runs in another process)."""
     at = at or now()
     with engine.connect() as conn:
         states = {r.source: r for r in conn.execute(select(source_states))}
@@ -29,6 +37,7 @@ def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | No
             .group_by(ingest_runs.c.source))}
         quarantined = dict(conn.execute(select(quarantine.c.source, func.count()).group_by(quarantine.c.source)).all())
         held = {s.name: _records_held(conn, s.name) for s in sources} if count_records else {}
+        unassigned = {s.name: _unassigned(conn, s.name) for s in sources} if count_records else {}
     out = []
     for s in sources:
         state, run = states.get(s.name), last_runs.get(s.name)
@@ -50,8 +59,21 @@ def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | No
             int(totals[s.name].stored or 0) if s.name in totals else 0,
             "rows_quarantined": int(quarantined.get(s.name, 0)),
             "last_error": state.last_error if state else None,
+            "unassigned_tickets": unassigned.get(s.name),
+            "next_run_at": (run.started_at + s.every).isoformat() if run is not None else None,
         })
     return out
+
+
+def quarantine_sample(engine: Engine, limit: int = 20, source: str | None = None) -> list[dict]:
+    """The newest quarantined rows (source, kind, reason, raw payload as stored), newest first."""
+    q = select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
+    if source is not None:
+        q = q.where(quarantine.c.source == source)
+    with engine.connect() as conn:
+        return [{"id": r.id, "source": r.source, "run_id": r.run_id, "record_kind": r.record_kind,
+                 "reason": r.reason, "raw": r.raw, "quarantined_at": r.quarantined_at.isoformat()}
+                for r in conn.execute(q)]
 
 
 def demo_in_store(engine: Engine) -> bool:

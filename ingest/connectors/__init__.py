@@ -5,4 +5,5 @@ A kind registers itself with `@register`; `connector_for(source)` builds the one
 from __future__ import annotations
 
 from ingest.connectors.base import Batch, Connector, connector_for, register  # noqa: F401
-from ingest.connectors import demo  # noqa: F401  (registers the demo kind)
+# Importing a kind's module registers it.
+from ingest.connectors import demo, document_counts, dossier_api, file_drop, open311, sql  # noqa: F401

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, ClassVar, Iterator
 
@@ -17,11 +17,14 @@ class Batch:
     """Rows of one record kind, as the source gave them (mapped to contract field names).
 
     `progress` (0–1) is how far through the window the pull is once this batch is stored.
+    `on_committed`, where given, is called once the batch has committed, with the rows stored and the
+    (raw row, reason) pairs quarantined: a file is moved only after its rows are safe.
     """
 
     kind: RecordKind
     rows: list[dict]
     progress: float
+    on_committed: Callable[[int, list[tuple[object, str]]], None] | None = field(default=None, repr=False)
 
 
 class Connector(ABC):

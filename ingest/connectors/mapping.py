@@ -1,0 +1,206 @@
+"""From an upstream row to a contract-shaped row: pick the mapped fields, normalise their values.
+
+Only the contract's fields are carried over, so columns a source adds (a citizen's name, a phone
+number) never travel further than this. Values are normalised, not validated: whatever is still
+wrong is left for the contract to refuse, so the quarantine says why. Nothing here raises on a value.
+
+An entry maps fields with `fields: {contract_field: upstream_name}`; unmapped fields keep their
+contract name. Times without a zone are read in the entry's `timezone` when it gives one, and
+otherwise left naive (the contract refuses them: the zone would be a guess).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from ingest.contracts import CONTRACTS, RecordKind
+
+ORIGIN = "_origin"  # where a row came from (file:line, page): kept in the quarantine's raw payload
+ID_FIELDS = {"dossier_id", "ticket_id", "unit_code", "procedure_code"}
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?$")  # yyyyMMddHHmm[ss], the portal's format
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")  # dd/mm/yyyy [HH:MM[:SS]]
+# Document directions as Vietnamese systems write them (văn bản đến / đi).
+DIRECTIONS = {"incoming": "incoming", "outgoing": "outgoing", "in": "incoming", "out": "outgoing",
+              "den": "incoming", "đến": "incoming", "di": "outgoing", "đi": "outgoing",
+              "vb_den": "incoming", "vb_di": "outgoing"}
+_TRUE = {"1", "true", "yes", "y", "x", "có", "co", "t"}
+_FALSE = {"0", "false", "no", "n", "không", "khong", "f", ""}
+
+
+@lru_cache(maxsize=None)
+def contract_fields(kind: RecordKind) -> dict[str, str]:
+    """Field name → 'time' | 'day' | 'bool' | 'int' | 'float' | 'id' | 'text' for a record kind."""
+    out = {}
+    for name, info in CONTRACTS[kind].model_fields.items():
+        text = str(info.annotation)
+        if "AwareDatetime" in text or "datetime" in text:
+            out[name] = "time"
+        elif name == "day":
+            out[name] = "day"
+        elif info.annotation is bool:
+            out[name] = "bool"
+        elif "int" in text:
+            out[name] = "int"
+        elif "float" in text:
+            out[name] = "float"
+        elif name in ID_FIELDS:
+            out[name] = "id"
+        else:
+            out[name] = "text"
+    return out
+
+
+def required_fields(kind: RecordKind) -> set[str]:
+    return {n for n, info in CONTRACTS[kind].model_fields.items() if info.is_required()}
+
+
+def zone(name: str | None) -> ZoneInfo | None:
+    return ZoneInfo(str(name)) if name else None
+
+
+def parse_time(value, tz: ZoneInfo | None):
+    """An aware datetime where the value reads as one; otherwise the value itself (the contract refuses it)."""
+    try:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, date):
+            moment = datetime(value.year, value.month, value.day)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            digits = str(int(value)) if value == int(value) else ""
+            if len(digits) not in (12, 14):  # a bare number is no time (epoch seconds? ms?): let it be refused
+                return f"{value!r} (a number, not a time)"
+            moment = parse_time(digits, None)
+            if not isinstance(moment, datetime):
+                return moment
+        elif isinstance(value, str):
+            text = value.strip()
+            if m := _COMPACT.match(text):
+                moment = datetime(*(int(g or 0) for g in m.groups()))
+            elif m := _DMY.match(text):
+                d, mo, y, hh, mm, ss = (int(g or 0) for g in m.groups())
+                moment = datetime(y, mo, d, hh, mm, ss)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        else:
+            return value
+    except (ValueError, OverflowError, TypeError):
+        return value
+    if moment.tzinfo is None and tz is not None:
+        moment = moment.replace(tzinfo=tz)
+    return moment
+
+
+def parse_day(value):
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        text = value.strip()
+        if m := _DMY.match(text):
+            try:
+                return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            except ValueError:
+                return value
+        if len(text) == 8 and text.isdigit():
+            try:
+                return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+            except ValueError:
+                return value
+    return value
+
+
+def as_id(value):
+    """Identifiers arrive as numbers or strings: 123, 123.0 and "123" are the same id."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value
+
+
+def as_bool(value):
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value in (0, 1):
+        return bool(value)
+    return value
+
+
+def normalise(kind: str, value, tz: ZoneInfo | None):
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+    if value is None:
+        return None
+    if kind == "time":
+        return parse_time(value, tz)
+    if kind == "day":
+        return parse_day(value)
+    if kind == "id":
+        return as_id(value)
+    if kind == "bool":
+        return as_bool(value)
+    return value
+
+
+def project(row, kind: RecordKind, fields: dict | None = None, tz: ZoneInfo | None = None,
+            origin: str | None = None) -> dict:
+    """The contract's fields of `row` (renamed by `fields`), normalised; absent or empty fields left out
+    so the contract's defaults apply (and a missing required field is named in the quarantine)."""
+    fields = fields or {}
+    if not isinstance(row, dict):
+        return {ORIGIN: origin, "_not_a_record": repr(row)[:500]} if origin else {"_not_a_record": repr(row)[:500]}
+    out = {}
+    for name, field_kind in contract_fields(kind).items():
+        key = fields.get(name, name)
+        if key in row:
+            value = normalise(field_kind, row[key], tz)
+            if value is not None:
+                out[name] = value
+    if kind is RecordKind.document_count and isinstance(out.get("direction"), str):
+        out["direction"] = DIRECTIONS.get(out["direction"].lower(), out["direction"])
+    if origin is not None:
+        out[ORIGIN] = origin
+    return out
+
+
+def mapping_option(options: dict, kind: RecordKind, source_name: str) -> dict[str, str]:
+    """The entry's `fields` mapping, checked against the contract (a typo is a configuration error)."""
+    fields = options.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise ValueError(f"source {source_name!r}: `fields` must map contract fields to upstream names")
+    unknown = set(fields) - set(contract_fields(kind))
+    if unknown:
+        raise ValueError(f"source {source_name!r}: `fields` names no {kind.value} field {sorted(unknown)}")
+    return {str(k): str(v) for k, v in fields.items()}
+
+
+def record_kind_option(options: dict, source_name: str) -> RecordKind:
+    value = options.get("record_kind")
+    try:
+        return RecordKind(str(value))
+    except ValueError:
+        raise ValueError(f"source {source_name!r}: `record_kind` must be one of "
+                         f"{', '.join(k.value for k in RecordKind)}, got {value!r}") from None
+
+
+def first_moment(options: dict, tz: ZoneInfo | None = None) -> datetime:
+    """Where a first pull (no watermark yet) begins: the entry's `start` (a date or a time), else 1 July 2025."""
+    from metrics.time import TZ
+
+    value = options.get("start", "2025-07-01")
+    moment = parse_time(value if isinstance(value, (str, date)) else str(value), tz or TZ)
+    if not isinstance(moment, datetime):
+        raise ValueError(f"`start` {value!r}: write a date (2025-07-01) or a time with its zone")
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz or TZ)
+
+
+def seconds_option(options: dict, key: str, default: str) -> float:
+    from ingest.sources import parse_interval
+
+    return parse_interval(options.get(key, default)).total_seconds() if options.get(key, default) not in (0, "0") \
+        else 0.0

@@ -1,0 +1,260 @@
+"""The demo feed as a standalone HTTP server (`python cli.py demo serve`), speaking the protocols of the
+real connectors, so `dossier_api`, `open311` and `document_counts` run end to end against it:
+
+    GET /portal/dossiers?updated_from=&updated_to=&page=&page_size=   the portal's dossier sync feed
+    GET /open311/v2/requests.json?start_date=&end_date=               hotline 1022 as GeoReport v2
+    GET /documents?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv]          daily document counts
+    GET /healthz
+
+Records come from `DemoCity` as they stand at the server's clock (`as_of`, fixed for tests, else the
+wall clock). Each record also carries made-up applicant and caller data (names, phone numbers,
+e-mail addresses, ID numbers), as real feeds do: the connectors must leave them behind.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import threading
+from collections import OrderedDict
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from ingest.connectors.mapping import parse_time
+from metrics.time import TZ, now
+
+log = logging.getLogger(__name__)
+PORTAL_STATUS = {"received": 4, "supplement_requested": 5, "completed": 9, "returned": 10, "withdrawn": 7,
+                 "rejected": 8}
+PORTAL_CHANNEL = {"direct": 1, "online": 2, "postal": 3}
+OPEN311_MAX_DAYS = 90
+OPEN311_MAX_RECORDS = 1000
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Đặng", "Bùi")
+GIVEN = ("Văn An", "Thị Bình", "Minh Châu", "Quốc Dũng", "Thị Hoa", "Thanh Hùng", "Ngọc Lan", "Đức Minh")
+
+
+def _compact(moment: datetime | None) -> str:
+    return moment.astimezone(TZ).strftime("%Y%m%d%H%M%S") if moment else ""
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(TZ).isoformat() if moment else None
+
+
+def _person(key: str) -> dict:
+    """Made-up, deterministic applicant data for a record id (never real people)."""
+    h = sum(map(ord, key)) * 2654435761 % 10**9
+    name = f"{FAMILY[h % len(FAMILY)]} {GIVEN[(h // 8) % len(GIVEN)]}"
+    return {"name": name, "phone": f"09{h % 10**8:08d}", "email": f"cd{h % 10**6}@example.vn",
+            "id_number": f"079{h % 10**9:09d}"}
+
+
+def portal_record(d: dict) -> dict:
+    person = _person(d["dossier_id"])
+    return {
+        "MaHoSo": d["dossier_id"], "MaDonVi": d["unit_code"], "MaTTHC": d["procedure_code"],
+        "TenTTHC": d["procedure_name"], "TenLinhVuc": d["sector"], "KenhThucHien": PORTAL_CHANNEL[d["channel"]],
+        "ToanTrinh": int(d["full_process_online"]), "NgayTiepNhan": _compact(d["received_at"]),
+        "NgayHenTra": _compact(d["due_at"]), "NgayKetThucXuLy": _compact(d["completed_at"]),
+        "TrangThaiHoSo": PORTAL_STATUS[d["status"]], "SoLanBoSung": d["supplement_requests"],
+        "CoPhi": int(d["fee_bearing"]), "ThanhToanTrucTuyen": int(d["paid_online"]),
+        "KetQuaDienTu": int(d["e_result"]), "SoHoa": int(d["digitised"]), "TaiSuDungDuLieu": int(d["data_reused"]),
+        "TiepNhanMuon": int(d["accepted_late"]), "NgayCapNhat": _compact(d["updated_at"]),
+        "ChuHoSo": person["name"], "SoDienThoai": person["phone"], "Email": person["email"],
+        "SoGiayToChuHoSo": person["id_number"],
+    }
+
+
+def service_request(t: dict, point: tuple[float, float] | None) -> dict:
+    person = _person(t["ticket_id"])
+    status = t["status"]
+    out = {
+        "service_request_id": t["ticket_id"], "status": "closed" if status == "closed" else "open",
+        "status_detail": status, "service_name": t["category"], "agency_responsible": t["handling_unit"],
+        "requested_datetime": _iso(t["received_at"]), "updated_datetime": _iso(t["updated_at"]),
+        "expected_datetime": _iso(t["due_at"]), "closed_datetime": _iso(t["closed_at"]),
+        "channel": t["channel"], "reopened": t["reopened"], "rating": t["rating"],
+        "description": f"Người phản ánh {person['name']}, điện thoại {person['phone']}",
+        "first_name": person["name"].split()[-1], "last_name": person["name"].split()[0],
+        "email": person["email"], "phone": person["phone"],
+    }
+    if point is not None:
+        out["lat"], out["long"] = point
+    return out
+
+
+class DemoFeed:
+    """What the server answers, computed from a DemoCity (cached per window: pages share one list)."""
+
+    def __init__(self, scale: float = 1.0, seed: int = 20250701, as_of: datetime | None = None,
+                 token: str | None = None):
+        self.scale, self.seed, self.fixed_clock, self.token = scale, seed, as_of, token
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    @cached_property
+    def city(self):
+        import pandas as pd
+
+        from config import ROOT
+        from geo.communes import communes_frame
+        from ingest.demo.generator import DemoCity
+
+        departments = pd.read_csv(ROOT / "store" / "reference" / "departments.csv")
+        return DemoCity(communes_frame(), departments, seed=self.seed, scale=self.scale)
+
+    @cached_property
+    def points(self) -> dict[str, tuple[float, float]]:
+        from geo.communes import communes_frame
+
+        f = communes_frame()
+        return {c: (float(la), float(lo)) for c, la, lo in zip(f["code"], f["lat"], f["lon"])}
+
+    def clock(self) -> datetime:
+        return self.fixed_clock or now()
+
+    def _cached(self, key, build):
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = build()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > 4:
+                self._cache.popitem(last=False)
+        return value
+
+    def _days(self, first: date, last: date) -> list[date]:
+        from ingest.demo.generator import DEMO_START
+
+        first = max(first, DEMO_START)
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def dossiers(self, updated_from: datetime | None, updated_to: datetime) -> list[dict]:
+        from ingest.demo.generator import DEMO_START
+
+        as_of = min(updated_to, self.clock())
+        if updated_from is not None and updated_from <= datetime.combine(DEMO_START, time(0), TZ):
+            updated_from = None  # from the beginning: also what happened at its very first second
+
+        def build():
+            first = DEMO_START if updated_from is None else (
+                updated_from.astimezone(TZ).date() - timedelta(days=self.city.max_dossier_lifetime_days))
+            rows = []
+            for day in self._days(first, as_of.astimezone(TZ).date()):
+                rows.extend(self.city.dossier_versions(day, as_of=as_of, changed_since=updated_from))
+            rows.sort(key=lambda d: (d["updated_at"], d["dossier_id"]))
+            return rows
+
+        return self._cached(("dossiers", updated_from, as_of), build)
+
+    def tickets(self, start: datetime, end: datetime) -> list[dict]:
+        as_of = self.clock()
+
+        def build():
+            rows = []
+            for day in self._days(start.astimezone(TZ).date(), min(end, as_of).astimezone(TZ).date()):
+                rows.extend(t for t in self.city.ticket_versions(day, as_of=as_of)
+                            if start <= t["received_at"] <= end)
+            rows.sort(key=lambda t: (t["received_at"], t["ticket_id"]))
+            return rows
+
+        return self._cached(("tickets", start, end, as_of), build)
+
+    def document_counts(self, first: date, last: date) -> list[dict]:
+        today = self.clock().astimezone(TZ).date()  # a day's counts are final once it has closed
+        rows = []
+        for day in self._days(first, min(last, today - timedelta(days=1))):
+            rows.extend(self.city.document_counts(day))
+        return rows
+
+
+def _time_param(query: dict, name: str) -> datetime | None:
+    value = query.get(name)
+    if value is None:
+        return None
+    moment = parse_time(value, TZ)
+    if not isinstance(moment, datetime):
+        raise ValueError(f"{name}={value!r} is not a time")
+    return moment
+
+
+class Handler(BaseHTTPRequestHandler):
+    feed: DemoFeed  # set on the subclass the server makes
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):  # quiet by default; the CLI turns it on
+        log.debug("%s " + fmt, self.address_string(), *args)
+
+    def _send(self, status: int, body, content_type: str = "application/json; charset=utf-8") -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802 — the stdlib's name
+        url = urlparse(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if self.feed.token and url.path != "/healthz" and \
+                self.headers.get("Authorization") != f"Bearer {self.feed.token}":
+            return self._send(401, {"error": "unauthorized"})
+        try:
+            if url.path == "/healthz":
+                return self._send(200, {"status": "ok"})
+            if url.path == "/portal/dossiers":
+                return self._portal(query)
+            if url.path == "/open311/v2/requests.json":
+                return self._open311(query)
+            if url.path == "/documents":
+                return self._documents(query)
+            return self._send(404, {"error": f"no route {url.path}"})
+        except ValueError as exc:
+            return self._send(400, {"error": str(exc)})
+
+    def _portal(self, query: dict):
+        until = _time_param(query, "updated_to") or self.feed.clock()
+        rows = self.feed.dossiers(_time_param(query, "updated_from"), until)
+        page, size = int(query.get("page", 1)), min(int(query.get("page_size", 500)), 5000)
+        if page < 1 or size < 1:
+            raise ValueError("page and page_size start at 1")
+        chunk = rows[(page - 1) * size: page * size]
+        total_pages = max((len(rows) + size - 1) // size, 1)
+        self._send(200, {"data": [portal_record(d) for d in chunk], "page": page, "page_size": size,
+                         "total": len(rows), "total_pages": total_pages})
+
+    def _open311(self, query: dict):
+        end = _time_param(query, "end_date") or self.feed.clock()
+        start = _time_param(query, "start_date") or end - timedelta(days=OPEN311_MAX_DAYS)
+        if end - start > timedelta(days=OPEN311_MAX_DAYS):
+            return self._send(400, [{"code": 400, "description": "start_date and end_date may be at most 90 days "
+                                                                 "apart"}])
+        statuses = set(query.get("status", "open,closed").split(","))
+        rows = [t for t in self.feed.tickets(start, end)
+                if ("closed" if t["status"] == "closed" else "open") in statuses]
+        points = self.feed.points
+        self._send(200, [service_request(t, points.get(t["unit_code"])) for t in rows[:OPEN311_MAX_RECORDS]])
+
+    def _documents(self, query: dict):
+        first = date.fromisoformat(query["from"])
+        last = date.fromisoformat(query.get("to", query["from"]))
+        rows = [{**r, "day": r["day"].isoformat()} for r in self.feed.document_counts(first, last)]
+        if query.get("format") == "csv":
+            out = io.StringIO()
+            writer = csv.DictWriter(out, ["unit_code", "day", "direction", "total", "electronic", "digitally_signed"])
+            writer.writeheader()
+            writer.writerows(rows)
+            return self._send(200, out.getvalue().encode("utf-8"), "text/csv; charset=utf-8")
+        self._send(200, {"data": rows})
+
+
+def make_server(feed: DemoFeed, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    handler = type("DemoFeedHandler", (Handler,), {"feed": feed})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
