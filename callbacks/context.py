@@ -4,16 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from ingest.sources import load_sources
 from layouts.i18n import LANGUAGES
 from layouts.shell import Freshness
 from metrics.periods import Period, resolve
 from metrics.time import local_day, now
-from store import writes
-from store.schema import ingest_runs
-from store.status import demo_in_store, source_status
+from store.status import data_as_of, demo_in_store, source_status
 
 
 @dataclass(frozen=True)
@@ -37,10 +35,6 @@ class PageQuery:
 
 def freshness(engine: Engine, sources_file: str | None) -> Freshness:
     statuses = source_status(engine, load_sources(sources_file), count_records=False)
-    with engine.connect() as conn:
-        _, changed_at = writes.current_data_version(conn)
-        running = conn.execute(select(ingest_runs.c.progress).where(
-            ingest_runs.c.status == "running", ingest_runs.c.window_from.is_(None))
-            .order_by(ingest_runs.c.id.desc()).limit(1)).scalar()
+    changed_at, running = data_as_of(engine)
     return Freshness(demo=demo_in_store(engine), as_of=changed_at,
                      stale_sources=tuple(s["name"] for s in statuses if s["stale"]), loading_progress=running)

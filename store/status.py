@@ -8,6 +8,7 @@ from sqlalchemy import Engine, func, select
 from ingest.sources import SourceConfig
 from metrics.time import now
 from store.schema import document_counts, dossiers, ingest_runs, quarantine, source_states, tickets
+from store.writes import current_data_version
 
 
 def _records_held(conn, source: str) -> int:
@@ -81,3 +82,13 @@ def demo_in_store(engine: Engine) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(source_states.c.source).where(source_states.c.kind == "demo").limit(1)).first() \
             is not None
+
+
+def data_as_of(engine: Engine) -> tuple[datetime | None, float | None]:
+    """(when the data last changed, the progress of a history load under way or None)."""
+    with engine.connect() as conn:
+        _, changed_at = current_data_version(conn)
+        loading = conn.execute(select(ingest_runs.c.progress).where(
+            ingest_runs.c.status == "running", ingest_runs.c.window_from.is_(None))
+            .order_by(ingest_runs.c.id.desc()).limit(1)).scalar()
+    return changed_at, loading
