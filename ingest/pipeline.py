@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue as queue_module
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Iterator
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Engine, select, update
 
 from ingest import privacy
@@ -31,6 +33,9 @@ log = logging.getLogger(__name__)
 # many seconds, then at doubling intervals on a backfill, where each refresh also rebuilds the backlog
 # stocks from its earliest day to today (refreshing at a fixed pace made that quadratic in the history).
 ROLLUP_EVERY_SECONDS = 20.0
+# ... and never sooner than this many times the last refresh took: a refresh of a large backfill costs
+# seconds, and refreshing was half a million-record pull's time (measured on SQLite).
+ROLLUP_SPACING = 4.0
 
 
 @dataclass
@@ -43,6 +48,11 @@ class RunResult:
     rows_quarantined: int = 0
     seconds: float = 0.0
     error: str | None = None
+    # Seconds per stage (http, validate, prepare, write, rollups). With a preparing process the first
+    # three run beside the last two, so their sum can exceed `seconds`.
+    stages: dict[str, float] = field(default_factory=dict)
+    rollup_refreshes: int = 0
+    prepared_in_subprocess: bool = False
 
 
 def _reason(error: dict) -> str:
@@ -55,16 +65,28 @@ def _reason(error: dict) -> str:
     return f"{where}: {error['msg']}"
 
 
+@lru_cache(maxsize=None)
+def _batch_validator(kind: RecordKind) -> TypeAdapter:
+    return TypeAdapter(list[CONTRACTS[kind]])
+
+
 def validate(kind: RecordKind, rows: list[dict]) -> tuple[list, list[tuple[object, str]]]:
     """Split rows into contract records and (raw row, reason) pairs for quarantine.
 
     Free text is scrubbed of personal data first, and the quarantine keeps the raw row scrubbed too.
+    A clean batch is validated in one call (cheaper than a call per row); a batch with a bad row is
+    validated row by row, so each bad row gets its own reason and the good ones still pass.
     """
+    scrubbed = [privacy.scrub_row(raw) for raw in rows]
+    try:
+        return _batch_validator(kind).validate_python(scrubbed), []
+    except (ValidationError, TypeError, ValueError, RecursionError):
+        pass
     model = CONTRACTS[kind]
     good, bad = [], []
-    for raw in rows:
+    for raw, clean in zip(rows, scrubbed):
         try:
-            good.append(model.model_validate(privacy.scrub_row(raw)))
+            good.append(model.model_validate(clean))
         except ValidationError as exc:
             reason = "; ".join(_reason(e) for e in exc.errors())
             bad.append((privacy.scrub_payload(raw), reason))
@@ -80,30 +102,58 @@ class PreparedBatch:
     read: int
     progress: float
     on_committed: object = None  # the connector's callback (never crosses a process: see _produce)
+    stages: dict | None = None  # seconds spent on this batch: http (fetch and map), validate, prepare
+
+
+def _add(into: dict, stages: dict) -> None:
+    for name, seconds in stages.items():
+        into[name] = into.get(name, 0.0) + seconds
 
 
 def prepared_batches(source: SourceConfig, since: datetime | None, until: datetime,
                      sqlite: bool) -> Iterator[PreparedBatch]:
     """The source's batches, validated and converted to driver rows: everything but the writing."""
-    for batch in connector_for(source).pull(since, until):
-        good, bad = validate(batch.kind, batch.rows)
-        yield PreparedBatch(writes.prepare(source.name, batch.kind, good, sqlite), bad, len(batch.rows),
-                            batch.progress, batch.on_committed)
+    batches = connector_for(source).pull(since, until)
+    try:
+        while True:
+            started = time.perf_counter()
+            batch = next(batches, None)
+            if batch is None:
+                return
+            fetched = time.perf_counter()
+            good, bad = validate(batch.kind, batch.rows)
+            validated = time.perf_counter()
+            prepared = writes.prepare(source.name, batch.kind, good, sqlite)
+            stages = {"http": fetched - started, "validate": validated - fetched,
+                      "prepare": time.perf_counter() - validated}
+            yield PreparedBatch(prepared, bad, len(batch.rows), batch.progress, batch.on_committed, stages)
+    finally:
+        batches.close()
 
 
 _DONE = "done"
 PRODUCER_QUEUE = 4  # batches prepared ahead of the writer: bounds the memory a backfill holds
 
 
-def _produce(source: SourceConfig, since, until, sqlite: bool, out) -> None:
+def _hand_over(out, item, parent: int) -> None:
+    while True:
+        try:
+            return out.put(item, timeout=1)
+        except queue_module.Full:
+            if os.getppid() != parent:  # the writer died (killed): nobody will read, so stop
+                os._exit(1)
+
+
+def _produce(source: SourceConfig, since, until, sqlite: bool, out, parent: int | None = None) -> None:
     """In a child process: prepare batches and hand them over; the parent writes them."""
+    parent = parent or os.getppid()
     try:
         for item in prepared_batches(source, since, until, sqlite):
             item.on_committed = None  # a callback cannot be pickled; kinds prepared here use none
-            out.put(item)
-        out.put(_DONE)
+            _hand_over(out, item, parent)
+        _hand_over(out, _DONE, parent)
     except BaseException as exc:  # the parent records it as the pull's failure
-        out.put(RuntimeError(f"{type(exc).__name__}: {exc}"))
+        _hand_over(out, RuntimeError(f"{type(exc).__name__}: {exc}"), parent)
 
 
 def _prepared_in_child(source: SourceConfig, since, until, sqlite: bool) -> Iterator[PreparedBatch]:
@@ -111,7 +161,7 @@ def _prepared_in_child(source: SourceConfig, since, until, sqlite: bool) -> Iter
     process so both cores work (measured: the demo's history loads ~1.6× faster)."""
     context = multiprocessing.get_context("spawn")  # no fork: the scheduler process has threads
     out = context.Queue(maxsize=PRODUCER_QUEUE)
-    child = context.Process(target=_produce, args=(source, since, until, sqlite, out), daemon=True,
+    child = context.Process(target=_produce, args=(source, since, until, sqlite, out, os.getpid()), daemon=True,
                             name=f"prepare:{source.name}")
     child.start()
     try:
@@ -161,18 +211,27 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
     ticket_days: set[date] = set()
     last_rollup, rollup_interval = time.monotonic(), ROLLUP_EVERY_SECONDS
 
-    def commit_rollups(conn) -> None:
+    def commit_rollups(conn) -> float:
+        started = time.perf_counter()
         rollups.refresh(conn, dossier_days, ticket_days)
         dossier_days.clear()
         ticket_days.clear()
         writes.bump_data_version(conn)
+        seconds = time.perf_counter() - started
+        _add(result.stages, {"rollups": seconds})
+        result.rollup_refreshes += 1
+        return seconds
 
     try:
         sqlite = engine.dialect.name == "sqlite"
-        in_child = since is None and connector_for(source).prepare_in_subprocess
+        connector = connector_for(source)
+        in_child = connector.prepare_in_subprocess and connector.worth_a_subprocess(since, until)
+        result.prepared_in_subprocess = in_child
         batches = (_prepared_in_child if in_child else prepared_batches)(source, since, until, sqlite)
         for batch in batches:
             kind = batch.prepared.kind
+            _add(result.stages, batch.stages or {})
+            writing, rolled = time.perf_counter(), result.stages.get("rollups", 0.0)
             with engine.begin() as conn:
                 stored, days = writes.store_prepared(conn, source.name, batch.prepared)
                 (dossier_days if kind is RecordKind.dossier else ticket_days).update(days)
@@ -181,12 +240,13 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                 result.rows_stored += stored
                 result.rows_quarantined += quarantined
                 if time.monotonic() - last_rollup > rollup_interval:
-                    commit_rollups(conn)
+                    took = commit_rollups(conn)
                     last_rollup = time.monotonic()
-                    rollup_interval *= 2 if since is None else 1
+                    rollup_interval = max(rollup_interval * (2 if since is None else 1), ROLLUP_SPACING * took)
                 conn.execute(update(ingest_runs).where(ingest_runs.c.id == run_id).values(
                     progress=batch.progress, rows_read=result.rows_read, rows_stored=result.rows_stored,
                     rows_quarantined=result.rows_quarantined))
+            _add(result.stages, {"write": time.perf_counter() - writing - (result.stages.get("rollups", 0.0) - rolled)})
             if batch.on_committed is not None:
                 batch.on_committed(stored, batch.rejected)
             if progress:

@@ -2,8 +2,11 @@
 
 The frame is cached per (database, data version, period): a new batch bumps the version, so a
 cached frame is never stale and never recomputed while the data stands still. Reads touch only the
-rollup tables (store/rollups.py): per-unit daily measures, the processing-time histogram, the backlog
-stocks at the period's last day and the document counts.
+rollup tables (store/rollups.py): per-unit measures, the processing-time histogram, the backlog stocks
+at the period's last day and the document counts. Whole calendar months are read from the monthly
+rollups and only the days of partial months from the daily ones (a month: ~180 rows per table instead of
+~6,000); the sums, medians and groupings are done by the database, and the frame is assembled in numpy
+(pandas per step cost more than the queries).
 """
 from __future__ import annotations
 
@@ -12,14 +15,13 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Date, Engine, bindparam, func, select, text
 
 from metrics.calendar import is_working_day
 from metrics.kpis import CATALOGUE, MEASURES
 from store import writes
-from store.schema import (communes, departments, document_counts, dossier_backlog_daily, dossier_due_flow,
-                          dossier_duration_daily, dossier_unit_daily, ticket_backlog_daily, ticket_daily,
-                          ticket_due_flow, ticket_unit_daily)
+from store.rollups import month_end, month_start
+from store.schema import communes, departments, document_counts, dossier_unit_daily, ticket_daily
 
 CITY = "city"
 _DOSSIER_SUMS = ("received", "received_online", "received_full_online", "received_fee_bearing",
@@ -38,70 +40,120 @@ def data_version(engine: Engine) -> int:
         return writes.current_data_version(conn)[0]
 
 
-def _query(conn, query, columns) -> pd.DataFrame:
-    # Plain tuples: pandas probing SQLAlchemy rows for attributes cost more than the queries themselves.
-    return pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=columns)
+ONE_DAY = timedelta(days=1)
 
 
-def _sums(conn, table, names: tuple[str, ...], start: date, end: date, prefix: str = "") -> pd.DataFrame:
-    c = table.c
-    frame = _query(conn, select(c.unit_code, *(func.sum(c[m]) for m in names))
-                   .where(c.day.between(start, end)).group_by(c.unit_code), ["unit_code", *names])
-    return frame.set_index("unit_code").rename(columns=lambda m: prefix + m).astype(float)
+def _split(start: date, end: date) -> dict[str, date]:
+    """The period as whole calendar months (first days m0..m1, none when m0 > m1), read from the monthly
+    rollups, and the days before (h0..h1) and after (t0..t1) them, read from the daily ones."""
+    first = start if start.day == 1 else month_end(start) + ONE_DAY
+    last = end if end == month_end(end) else month_start(end) - ONE_DAY
+    h1 = min(first - ONE_DAY, end)
+    return {"m0": first, "m1": month_start(last), "h0": start, "h1": h1, "t0": max(last + ONE_DAY, h1 + ONE_DAY),
+            "t1": end, "s": start, "e": end}
 
 
-def backlog_at(conn, backlog, flow, day: date) -> pd.DataFrame:
-    """(open, open_overdue) per unit at the end of `day`. Past the newest backlog row nothing enters or
-    ends, but open records still fall due: their late days are read from the flows."""
-    newest = conn.execute(select(func.max(backlog.c.day))).scalar()
-    if newest is None:
-        return pd.DataFrame(columns=["open", "open_overdue"], dtype=float)
-    at = min(day, newest)
-    b = backlog.c
-    stock = _query(conn, select(b.unit_code, b.open, b.open_overdue).where(b.day == at),
-                   ["unit_code", "open", "open_overdue"]).set_index("unit_code").astype(float)
-    if day > newest:
-        f = flow.c
-        due = _query(conn, select(f.unit_code, func.sum(f.opened - f.closed))
-                     .where(f.late_day > newest, f.late_day <= day).group_by(f.unit_code), ["unit_code", "n"])
-        stock["open_overdue"] = stock["open_overdue"].add(due.set_index("unit_code")["n"].astype(float),
-                                                          fill_value=0).reindex(stock.index)
-    return stock
+def _daily_only(start: date, end: date) -> dict[str, date]:
+    return {"m0": end, "m1": start - ONE_DAY, "h0": start, "h1": end, "t0": end + ONE_DAY, "t1": end,
+            "s": start, "e": end}
 
 
-def _median_from_histogram(hist: pd.DataFrame) -> pd.Series:
-    """Median working days per unit from (unit_code, working_days, completed) rows (the lower median)."""
-    if hist.empty:
-        return pd.Series(dtype=float)
-    hist = hist.sort_values(["unit_code", "working_days"])
-    cum = hist.groupby("unit_code")["completed"].cumsum()
-    total = hist.groupby("unit_code")["completed"].transform("sum")
-    reached = hist[cum >= (total + 1) // 2]
-    return reached.groupby("unit_code")["working_days"].first().astype(float)
+def _sql(sql: str):
+    return text(sql).bindparams(*(bindparam(p, type_=Date) for p in ("m0", "m1", "h0", "h1", "t0", "t1", "s", "e")
+                                  if f":{p}" in sql))
 
 
-def _activity(conn, start: date, end: date, codes: list[str]) -> pd.DataFrame:
-    """Continuity measures per commune over the working days of the period."""
-    work = [start + timedelta(days=i) for i in range((end - start).days + 1)
-            if is_working_day(start + timedelta(days=i))]
-    c = dossier_unit_daily.c
-    daily = _query(conn, select(c.unit_code, c.day, c.received_online)
-                   .where(c.day.between(start, end), c.received > 0), ["unit_code", "day", "received_online"])
-    daily = daily[daily["unit_code"].isin(codes)]
-    out = pd.DataFrame(index=pd.Index(codes, name="unit_code"))
-    out["working_days"] = float(len(work))
-    out["receiving_online"] = daily[daily["received_online"] > 0].groupby("unit_code").size() \
-        .reindex(out.index, fill_value=0).gt(0).astype(float)
-    active = np.zeros((len(codes), len(work)), bool)
-    if work and len(daily):
-        row = pd.Index(codes).get_indexer(daily["unit_code"])
-        col = pd.Index(work).get_indexer(daily["day"])
-        keep = col >= 0
-        active[row[keep], col[keep]] = True
-    out["active_working_days"] = active.sum(axis=1).astype(float)
-    out["active_every_working_day"] = (active.all(axis=1) & (len(work) > 0)).astype(float)
-    out["longest_idle_working_days"] = _longest_runs(~active)
-    return out
+def _parts(monthly: str, daily: str, columns: str) -> str:
+    """Rows of the whole months and of the days around them (three index range reads)."""
+    return (f"SELECT unit_code, {columns} FROM {monthly} WHERE month BETWEEN :m0 AND :m1 "
+            f"UNION ALL SELECT unit_code, {columns} FROM {daily} WHERE day BETWEEN :h0 AND :h1 "
+            f"UNION ALL SELECT unit_code, {columns} FROM {daily} WHERE day BETWEEN :t0 AND :t1")
+
+
+def _sums_sql(monthly: str, daily: str, names: tuple[str, ...]):
+    return _sql(f"SELECT unit_code, {', '.join(f'SUM({m})' for m in names)} "
+                f"FROM ({_parts(monthly, daily, ', '.join(names))}) AS p GROUP BY unit_code")
+
+
+_DOSSIER_Q = _sums_sql("dossier_unit_monthly", "dossier_unit_daily", _DOSSIER_SUMS)
+_TICKET_Q = _sums_sql("ticket_unit_monthly", "ticket_unit_daily", _TICKET_SUMS)
+# The processing-time histogram: one whole month's rows as stored; several parts summed by the database
+# first (a year would otherwise fetch twelve rows per bucket; fetching rows is what costs here).
+_HIST_PARTS = _parts("dossier_duration_monthly", "dossier_duration_daily", "working_days, completed")
+_HIST_Q = _sql(f"SELECT unit_code, working_days, completed FROM ({_HIST_PARTS}) AS p")
+_HIST_SUM_Q = _sql(f"SELECT unit_code, working_days, SUM(completed) FROM ({_HIST_PARTS}) AS p "
+                   f"GROUP BY unit_code, working_days")
+# Days with receipts as (unit, first day, bits): bit i = that day + i. A daily row is one bit.
+_ACTIVE_Q = _sql("SELECT unit_code, month, received_days FROM dossier_unit_monthly "
+                 "WHERE month BETWEEN :m0 AND :m1 AND received_days <> 0 "
+                 "UNION ALL SELECT unit_code, day, 1 FROM dossier_unit_daily WHERE day BETWEEN :h0 AND :h1 "
+                 "AND received > 0 UNION ALL SELECT unit_code, day, 1 FROM dossier_unit_daily "
+                 "WHERE day BETWEEN :t0 AND :t1 AND received > 0")
+_DOCS_Q = _sql("SELECT unit_code, SUM(total), SUM(electronic), SUM(digitally_signed) FROM ("
+               "SELECT unit_code, total, electronic, digitally_signed FROM document_unit_monthly "
+               "WHERE month BETWEEN :m0 AND :m1 AND day_rows > 0 "
+               "UNION ALL SELECT unit_code, total, electronic, digitally_signed FROM document_counts "
+               "WHERE day BETWEEN :h0 AND :h1 "
+               "UNION ALL SELECT unit_code, total, electronic, digitally_signed FROM document_counts "
+               "WHERE day BETWEEN :t0 AND :t1) AS p GROUP BY unit_code")
+_COMMUNES_Q = text("SELECT code FROM communes ORDER BY code")
+
+
+def _stock_sql(backlog: str):
+    # The stock at the period's last day, or at the newest backlog day when the period ends after it.
+    return _sql(f"SELECT b.unit_code, b.open, b.open_overdue, n.newest FROM (SELECT MAX(day) AS newest FROM {backlog}) "
+                f"AS n JOIN {backlog} AS b ON b.day = CASE WHEN n.newest < :e THEN n.newest ELSE :e END")
+
+
+_STOCK_Q = {"dossier": _stock_sql("dossier_backlog_daily"), "ticket": _stock_sql("ticket_backlog_daily")}
+_DUE_Q = {kind: text(f"SELECT unit_code, SUM(opened - closed) FROM {kind}_due_flow WHERE late_day > :newest "
+                     f"AND late_day <= :e GROUP BY unit_code").bindparams(bindparam("e", type_=Date))
+          for kind in ("dossier", "ticket")}
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _stock(conn, kind: str, end: date) -> list[tuple]:
+    """(unit, open, open_overdue) at the end of `end`. Past the newest backlog row nothing enters or ends,
+    but open records still fall due: their late days are read from the flows."""
+    rows = conn.execute(_STOCK_Q[kind], {"e": end}).all()
+    if not rows:
+        return []
+    newest = _as_date(rows[0][3])
+    if newest >= end:
+        return [(u, o, v) for u, o, v, _ in rows]
+    due = dict(conn.execute(_DUE_Q[kind], {"newest": rows[0][3], "e": end}).all())
+    return [(u, o, v + due.get(u, 0)) for u, o, v, _ in rows]
+
+
+def _lower_median(groups: np.ndarray, days: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(group, lower median of days) from histogram rows sorted by group then days: the first bucket
+    whose running count reaches (total + 1) // 2."""
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    sizes = np.diff(np.r_[starts, len(groups)])
+    cum = np.cumsum(counts)
+    within = cum - np.repeat(cum[starts] - counts[starts], sizes)
+    totals = np.repeat(np.add.reduceat(counts, starts), sizes)
+    reached = np.flatnonzero(within >= (totals + 1) // 2)
+    _, first = np.unique(np.repeat(np.arange(len(starts)), sizes)[reached], return_index=True)
+    return groups[starts], days[reached[first]].astype(float)
+
+
+def _medians(rows: list[tuple], position: dict[str, int]) -> tuple[np.ndarray, np.ndarray, float]:
+    """(unit positions, their medians, the whole city's median: its own histogram, not a median of medians)."""
+    if not rows:
+        return np.array([], np.int64), np.array([]), np.nan
+    units, days, counts = zip(*rows)
+    unit = np.fromiter((position[u] for u in units), np.int64, len(units))
+    day, count = np.array(days, np.int64), np.array(counts, np.int64)
+    order = np.lexsort((day, unit))
+    at, medians = _lower_median(unit[order], day[order], count[order])
+    values, inverse = np.unique(day, return_inverse=True)
+    city = _lower_median(np.zeros(len(values), np.int64), values,
+                         np.bincount(inverse, weights=count).astype(np.int64))[1][0]
+    return at, medians, float(city)
 
 
 def _longest_runs(flags: np.ndarray) -> np.ndarray:
@@ -114,71 +166,129 @@ def _longest_runs(flags: np.ndarray) -> np.ndarray:
     return longest
 
 
-def _measures(engine: Engine, start: date, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(measures per unit, the processing-time histogram per unit) over the period."""
-    doc, h = document_counts.c, dossier_duration_daily.c
+def _working_days(start: date, end: date) -> np.ndarray:
+    """The working days of the period as day numbers (datetime64[D] as int)."""
+    days = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)
+    return days[[is_working_day(d) for d in days.astype(object)]].astype(np.int64)
+
+
+def _activity(rows: list[tuple], codes: list[str], start: date, end: date) -> np.ndarray:
+    """(active working days, active every working day, longest idle run) per commune."""
+    work = _working_days(start, end)
+    active = np.zeros((len(codes), len(work)), bool)
+    if rows and len(work):
+        units, firsts, bits = zip(*rows)
+        row = pd.Index(codes).get_indexer(units)
+        first = np.array(firsts, dtype="datetime64[D]").astype(np.int64)
+        shift = np.arange(31)
+        on = (np.array(bits, dtype=np.int64)[:, None] >> shift) & 1 == 1
+        day = first[:, None] + shift
+        column = np.full(int(work[-1] - work[0]) + 1, -1)
+        column[work - work[0]] = np.arange(len(work))
+        offset = day - work[0]
+        inside = on & (offset >= 0) & (offset < len(column)) & (row[:, None] >= 0)
+        col = column[offset[inside]]
+        keep = col >= 0
+        active[np.broadcast_to(row[:, None], on.shape)[inside][keep], col[keep]] = True
+    every = active.all(axis=1) & (len(work) > 0)
+    return np.column_stack([np.full(len(codes), float(len(work))), active.sum(axis=1), every,
+                            _longest_runs(~active)])
+
+
+_COL = {m: j for j, m in enumerate(MEASURES)}
+_ACTIVITY_COLS = [_COL[m] for m in ("working_days", "active_working_days", "active_every_working_day",
+                                    "longest_idle_working_days")]
+
+
+def _place(matrix: np.ndarray, position: dict[str, int], rows: list[tuple], names) -> None:
+    if rows:
+        matrix[np.ix_(np.fromiter((position[r[0]] for r in rows), np.int64, len(rows)),
+                      [_COL[m] for m in names])] = np.array([r[1:] for r in rows], dtype=float)
+
+
+def _measures(engine: Engine, start: date, end: date, monthly: bool = True) -> tuple[np.ndarray, list[str], float]:
+    """(measures: units × MEASURES, unit codes, the city's median working days) over the period."""
+    params = _split(start, end) if monthly else _daily_only(start, end)
     with engine.connect() as conn:
-        commune_codes = [r[0] for r in conn.execute(select(communes.c.code).order_by(communes.c.code))]
-        dossier = _sums(conn, dossier_unit_daily, _DOSSIER_SUMS, start, end)
-        tick = _sums(conn, ticket_unit_daily, _TICKET_SUMS, start, end, prefix="tickets_")
-        stock = backlog_at(conn, dossier_backlog_daily, dossier_due_flow, end)
-        tstock = backlog_at(conn, ticket_backlog_daily, ticket_due_flow, end).add_prefix("tickets_")
-        docs = _query(conn, select(doc.unit_code, func.sum(doc.total), func.sum(doc.electronic),
-                                   func.sum(doc.digitally_signed))
-                      .where(doc.day.between(start, end)).group_by(doc.unit_code),
-                      ["unit_code", "documents_total", "documents_electronic", "documents_signed"]) \
-            .set_index("unit_code").astype(float)
-        hist = _query(conn, select(h.unit_code, h.working_days, func.sum(h.completed))
-                      .where(h.day.between(start, end)).group_by(h.unit_code, h.working_days),
-                      ["unit_code", "working_days", "completed"])
-        activity = _activity(conn, start, end, commune_codes)
-    frame = pd.concat([dossier, stock, tick, tstock, docs], axis=1)
-    frame = frame.reindex(frame.index.union(pd.Index(commune_codes)))  # a commune without records: no data
-    frame["open_within"] = frame["open"] - frame["open_overdue"]
-    frame["tickets_open_within"] = frame["tickets_open"] - frame["tickets_open_overdue"]
-    frame["tickets_closed_satisfactory"] = frame["tickets_closed"] - frame["tickets_closed_unsatisfactory"]
-    frame["completed_median_working_days"] = _median_from_histogram(hist)
-    if frame["received"].sum() > 0:  # an empty store or period says nothing about continuity
-        frame = frame.join(activity)
-    else:
-        frame = frame.join(activity[[]].assign(**{m: np.nan for m in COMMUNE_ONLY}))
-    frame.index.name = "unit_code"
-    return frame.reindex(columns=list(MEASURES)).astype(float), hist
+        codes = [r[0] for r in conn.execute(_COMMUNES_Q)]
+        dossier = conn.execute(_DOSSIER_Q, params).all()
+        tick = conn.execute(_TICKET_Q, params).all()
+        docs = conn.execute(_DOCS_Q, params).all()
+        one_month = params["m0"] == params["m1"] and params["h0"] > params["h1"] and params["t0"] > params["t1"]
+        hist = conn.execute(_HIST_Q if one_month else _HIST_SUM_Q, params).all()
+        active = conn.execute(_ACTIVE_Q, params).all()
+        stock, tstock = _stock(conn, "dossier", end), _stock(conn, "ticket", end)
+    units = sorted({r[0] for part in (dossier, tick, docs, stock, tstock, hist) for r in part}.union(codes))
+    position = {u: i for i, u in enumerate(units)}
+    m = np.full((len(units), len(MEASURES)), np.nan)
+    _place(m, position, dossier, _DOSSIER_SUMS)
+    _place(m, position, tick, [f"tickets_{n}" for n in _TICKET_SUMS])
+    _place(m, position, docs, ("documents_total", "documents_electronic", "documents_signed"))
+    _place(m, position, stock, ("open", "open_overdue"))
+    _place(m, position, tstock, ("tickets_open", "tickets_open_overdue"))
+    m[:, _COL["open_within"]] = m[:, _COL["open"]] - m[:, _COL["open_overdue"]]
+    m[:, _COL["tickets_open_within"]] = m[:, _COL["tickets_open"]] - m[:, _COL["tickets_open_overdue"]]
+    m[:, _COL["tickets_closed_satisfactory"]] = (m[:, _COL["tickets_closed"]]
+                                                 - m[:, _COL["tickets_closed_unsatisfactory"]])
+    at, medians, city_median = _medians(hist, position)
+    m[at, _COL["completed_median_working_days"]] = medians
+    if np.nansum(m[:, _COL["received"]]) > 0:  # an empty store or period says nothing about continuity
+        rows = [position[c] for c in codes]
+        m[np.ix_(rows, _ACTIVITY_COLS)] = _activity(active, codes, start, end)
+        online = m[rows, _COL["received_online"]]
+        m[rows, _COL["receiving_online"]] = (online > 0).astype(float)  # NaN (no rows) is not > 0
+    return m, units, city_median
 
 
-def _city(measures: pd.DataFrame, hist: pd.DataFrame) -> pd.Series:
+def _city(m: np.ndarray, median: float) -> np.ndarray:
     """The city: sums over every unit (tickets not placed in a commune included), the largest where
     CITY_MAX says so, and the median of the whole city's histogram (not a median of medians)."""
-    city = measures.sum(min_count=1)
-    city[list(CITY_MAX)] = measures[list(CITY_MAX)].max()
-    whole = hist.assign(unit_code=CITY).groupby(["unit_code", "working_days"], as_index=False)["completed"].sum()
-    city["completed_median_working_days"] = _median_from_histogram(whole).get(CITY, np.nan)
+    missing = np.isnan(m).all(axis=0)
+    with np.errstate(invalid="ignore"):
+        city = np.where(missing, np.nan, np.nansum(m, axis=0))
+    for name in CITY_MAX:
+        j = _COL[name]
+        city[j] = np.nan if missing[j] else np.nanmax(m[:, j])
+    city[_COL["completed_median_working_days"]] = median
     return city
 
 
 def kpis_from_measures(measures: pd.DataFrame) -> pd.DataFrame:
     """Every KPI of the catalogue from a frame of measures (rows: units). A sum with a missing part is
     missing; a ratio with a zero or missing denominator is missing."""
-    column = {m: measures[m].to_numpy(float) for m in measures.columns}
-    out = {}
+    return pd.DataFrame(_kpis(measures.to_numpy(float), list(measures.columns)), index=measures.index,
+                        columns=list(CATALOGUE))
+
+
+def _kpis(m: np.ndarray, columns: list[str]) -> np.ndarray:
+    j = {c: i for i, c in enumerate(columns)}
+    out = np.empty((m.shape[0], len(CATALOGUE)))
     with np.errstate(invalid="ignore", divide="ignore"):
-        for kpi in CATALOGUE.values():
-            num = sum(column[m] for m in kpi.numerator)
+        for k, kpi in enumerate(CATALOGUE.values()):
+            num = sum(m[:, j[c]] for c in kpi.numerator)
             if kpi.denominator:
-                den = sum(column[m] for m in kpi.denominator)
-                out[kpi.id] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan) * kpi.scale
+                den = sum(m[:, j[c]] for c in kpi.denominator)
+                out[:, k] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan) * kpi.scale
             else:
-                out[kpi.id] = num
-    return pd.DataFrame(out, index=measures.index)
+                out[:, k] = num
+    return out
+
+
+def compute(engine: Engine, start: date, end: date, monthly: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(measures, KPIs) for every unit and the city, from the rollups, bypassing the cache. `monthly=False`
+    reads the daily rollups only (the same numbers; a check on the monthly ones)."""
+    m, units, median = _measures(engine, start, end, monthly)
+    m = np.vstack([m, _city(m, median)])
+    index = pd.Index([*units, CITY], name="unit_code")
+    return (pd.DataFrame(m, index=index, columns=list(MEASURES)),
+            pd.DataFrame(_kpis(m, list(MEASURES)), index=index, columns=list(CATALOGUE)))
 
 
 @lru_cache(maxsize=128)
 def _cached(url: str, version: int, start: date, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     from store.db import engine_for
 
-    measures, hist = _measures(engine_for(url), start, end)
-    measures.loc[CITY] = _city(measures, hist)
-    return measures, kpis_from_measures(measures).rename_axis("unit_code")
+    return compute(engine_for(url), start, end)
 
 
 def _key(engine: Engine, start: date, end: date):

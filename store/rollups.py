@@ -10,6 +10,9 @@ day from the flows: open(E) = open(E-1) + received(E) - ended(E); overdue(E) add
 removes those that ended: a record counts toward overdue(E) when max(late day, event day) <= E. The late
 day is stored as an attribute of the flow rows (keyed by the event day), so a new version that moves the
 due date is still recomputed exactly. After a batch the backlog is rebuilt from its earliest touched day on.
+
+The monthly rollups (per unit and calendar month, what the KPI frame reads for whole months) are summed
+from the daily ones for the months of the touched days, after those days were recomputed.
 """
 from __future__ import annotations
 
@@ -17,13 +20,13 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, func, select, text, union_all
+from sqlalchemy import Connection, Date, Table, bindparam, func, select, text, union_all
 
 from metrics.calendar import working_day_numbers
 from metrics.rules import rule
 from store.schema import (calendar_days, dossier_backlog_daily, dossier_daily, dossier_due_flow,
-                          dossier_duration_daily, dossier_unit_daily, ticket_backlog_daily, ticket_daily,
-                          ticket_due_flow, ticket_unit_daily)
+                          dossier_duration_daily, dossier_duration_monthly, dossier_unit_daily, dossier_unit_monthly,
+                          ticket_backlog_daily, ticket_daily, ticket_due_flow, ticket_unit_daily, ticket_unit_monthly)
 
 DAYS_PER_STATEMENT = 60
 # The calendar table covers the touched days this far either side (a dossier ended today may have been
@@ -266,6 +269,60 @@ def _day64(values: pd.Series) -> pd.Series:
 _CLOSED = {"dossier_unit_daily": "completed", "ticket_unit_daily": "closed"}
 
 
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _day_of_month(dialect: str) -> str:
+    return "CAST(strftime('%d', day) AS INTEGER)" if dialect == "sqlite" else "CAST(EXTRACT(DAY FROM day) AS INTEGER)"
+
+
+def _monthly_sql(monthly: Table, daily: Table, dialect: str):
+    """Sum a month's daily rows per unit (and histogram bucket) into its monthly row."""
+    keys = [c.name for c in daily.primary_key.columns if c.name not in ("unit_code", "day")]
+    sums = [c.name for c in daily.c if c.name not in ("unit_code", "day", *keys)]
+    columns, values = ["unit_code", "month", *keys, *sums], ["unit_code", ":month", *keys, *(f"SUM({c})" for c in sums)]
+    if "received_days" in monthly.c:
+        columns.append("received_days")
+        values.append(f"SUM(CASE WHEN received > 0 THEN 1 << ({_day_of_month(dialect)} - 1) ELSE 0 END)")
+    return text(f"INSERT INTO {monthly.name} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {daily.name} "
+                f"WHERE day BETWEEN :first AND :last GROUP BY {', '.join(['unit_code', *keys])}").bindparams(
+        bindparam("month", type_=Date), bindparam("first", type_=Date), bindparam("last", type_=Date))
+
+
+MONTHLY = {"dossier": ((dossier_unit_monthly, dossier_unit_daily), (dossier_duration_monthly, dossier_duration_daily)),
+           "ticket": ((ticket_unit_monthly, ticket_unit_daily),)}
+
+
+def refresh_months(conn: Connection, kind: str, months: set[date]) -> None:
+    """Recompute the monthly rows of these months (first days) from the daily rollups."""
+    for monthly, daily in MONTHLY[kind]:
+        sql = _monthly_sql(monthly, daily, conn.dialect.name)
+        for month in sorted(months):
+            conn.execute(monthly.delete().where(monthly.c.month == month))
+            conn.execute(sql, {"month": month, "first": month, "last": month_end(month)})
+
+
+def rebuild_months(conn: Connection) -> None:
+    """Every monthly row from the daily rollups (migration 0004)."""
+    for kind, pairs in MONTHLY.items():
+        daily = pairs[0][1]
+        lo, hi = conn.execute(select(func.min(daily.c.day), func.max(daily.c.day))).one()
+        for monthly, _ in pairs:
+            conn.execute(monthly.delete())
+        if lo is not None:
+            lo, hi = (date.fromisoformat(v) if isinstance(v, str) else v for v in (lo, hi))
+            months, month = set(), month_start(lo)
+            while month <= hi:
+                months.add(month)
+                month = month_end(month) + timedelta(days=1)
+            refresh_months(conn, kind, months)
+
+
 def refresh(conn: Connection, dossier_days: set[date], ticket_days: set[date]) -> None:
     """Recompute the rollup rows of these days from the records, in the caller's transaction."""
     touched = dossier_days | ticket_days
@@ -276,10 +333,12 @@ def refresh(conn: Connection, dossier_days: set[date], ticket_days: set[date]) -
     if dossier_days:
         _recompute_dossier_days(conn, dossier_days)
         refresh_backlog(conn, dossier_unit_daily, dossier_due_flow, dossier_backlog_daily, min(dossier_days))
+        refresh_months(conn, "dossier", {month_start(d) for d in dossier_days})
     if ticket_days:
         _recompute_days(conn, [(ticket_daily, _TICKET_SQL), (ticket_unit_daily, _TICKET_UNIT_SQL),
                                (ticket_due_flow, _ticket_flow_sql(dialect))], ticket_days)
         refresh_backlog(conn, ticket_unit_daily, ticket_due_flow, ticket_backlog_daily, min(ticket_days))
+        refresh_months(conn, "ticket", {month_start(d) for d in ticket_days})
 
 
 def rebuild_all(conn: Connection) -> None:

@@ -318,3 +318,49 @@ ticket_backlog_daily = Table(
 # Early warning reads open dossiers of one unit by due day: a small partial index, not a scan.
 Index("ix_dossiers_open_due", dossiers.c.unit_code, dossiers.c.due_day,
       sqlite_where=dossiers.c.completed_day.is_(None), postgresql_where=dossiers.c.completed_day.is_(None))
+
+# ---- Monthly rollups (migration 0004): the daily measures summed per calendar month (`month`: its first day)
+# and unit. A month's frame reads ~180 rows here instead of ~6,000 daily rows (~90,000 for the histogram);
+# a period's partial months are read from the daily tables. Keyed month first (and, on SQLite, stored in
+# key order, WITHOUT ROWID) so a month is one contiguous range. The dossier and ticket tables are recomputed
+# by store.rollups for the months a batch touched; the document table is kept by triggers on
+# document_counts (migration 0004), whose writes report no touched days.
+_MONTHLY = {"sqlite_with_rowid": False}
+
+dossier_unit_monthly = Table(
+    "dossier_unit_monthly", metadata,
+    Column("month", Date, primary_key=True),
+    Column("unit_code", String(32), primary_key=True),
+    *(Column(c.name, Integer, nullable=False) for c in dossier_unit_daily.c if c.name not in ("unit_code", "day")),
+    # Bit d-1 set when the unit received a dossier on day d of the month (continuity without daily rows).
+    Column("received_days", Integer, nullable=False),
+    **_MONTHLY,
+)
+
+dossier_duration_monthly = Table(
+    "dossier_duration_monthly", metadata,
+    Column("month", Date, primary_key=True),
+    Column("unit_code", String(32), primary_key=True),
+    Column("working_days", Integer, primary_key=True),
+    Column("completed", Integer, nullable=False),
+    **_MONTHLY,
+)
+
+ticket_unit_monthly = Table(
+    "ticket_unit_monthly", metadata,
+    Column("month", Date, primary_key=True),
+    Column("unit_code", String(32), primary_key=True),
+    *(Column(c.name, Integer, nullable=False) for c in ticket_unit_daily.c if c.name not in ("unit_code", "day")),
+    **_MONTHLY,
+)
+
+document_unit_monthly = Table(
+    "document_unit_monthly", metadata,
+    Column("month", Date, primary_key=True),
+    Column("unit_code", String(32), primary_key=True),
+    Column("day_rows", Integer, nullable=False),  # document_counts rows summed here (0: none left, no data)
+    Column("total", Integer, nullable=False),
+    Column("electronic", Integer, nullable=False),
+    Column("digitally_signed", Integer, nullable=False),
+    **_MONTHLY,
+)

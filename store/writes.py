@@ -55,6 +55,7 @@ class _Upsert:
         self.columns = ("source", *fields, *days)
         updates = [c for c in self.columns if c not in key]
         self.day_columns = tuple(days)
+        self.day_sources = set(days.values())  # the times a day column is derived from
         # Versioned records replace only older versions; counts replace only different counts.
         guard = (f"{table.name}.updated_at < excluded.updated_at" if versioned else
                  " OR ".join(f"{table.name}.{c} IS DISTINCT FROM excluded.{c}" for c in updates))
@@ -68,13 +69,15 @@ class _Upsert:
         sql = self.sql_body.format(marks=", ".join([mark] * len(self.columns)))
         return sql.replace("IS DISTINCT FROM", "IS NOT") if paramstyle == "qmark" else sql
 
-    def rows(self, source: str, records: list, sqlite: bool) -> list[tuple]:
-        """Driver rows, converted column by column with numpy (per-value Python calls were the bottleneck)."""
-        columns = [list(c) for c in zip(*map(self.get, records))]
+    def rows(self, source: str, records: list, sqlite: bool) -> tuple[list[tuple], dict[str, list]]:
+        """Driver rows and their columns by name, converted column by column with numpy (per-value Python
+        calls were the bottleneck)."""
+        columns = list(zip(*map(self.get, records)))
         stamps = {}
         for i, field in enumerate(self.fields):
-            if field.endswith("_at"):
-                stamps[field] = np.array([np.nan if v is None else v.timestamp() for v in columns[i]])
+            if field.endswith("_at") and (sqlite or field in self.day_sources):
+                stamps[field] = np.fromiter([np.nan if v is None else v.timestamp() for v in columns[i]],
+                                            float, len(records))
                 if sqlite:  # PostgreSQL's driver takes aware datetimes as they are
                     columns[i] = _iso(stamps[field], "us")
             elif field == "status":
@@ -85,7 +88,8 @@ class _Upsert:
         for source_field in self.days.values():
             local = stamps[source_field] + LOCAL_OFFSET_S
             days.append(_iso(local, "D") if sqlite else _dates(local))
-        return list(zip([source] * len(records), *columns, *days))
+        by_name = dict(zip(self.fields, columns)) | dict(zip(self.day_columns, days))
+        return list(zip([source] * len(records), *columns, *days)), by_name
 
 
 _DOSSIER_FIELDS = ("dossier_id", "unit_code", "procedure_code", "procedure_name", "sector", "channel",
@@ -108,13 +112,25 @@ ROLLUP_DAYS = {RecordKind.dossier: ("received_day", "completed_day"), RecordKind
 
 
 def _previous_days(conn: Connection, upsert: _Upsert, source: str, ids: list[str]) -> set[date]:
-    table, id_col = upsert.table, upsert.key[1]
-    cols = [table.c[c] for c in ROLLUP_DAYS[RecordKind.dossier if table is dossiers else RecordKind.ticket]]
+    """The rollup days the stored versions of `ids` count on (a new version may move them).
+
+    One parameter for all the ids (a JSON array on SQLite, an array on PostgreSQL): an IN list of
+    thousands of bound parameters cost more to compile than the lookup itself."""
+    table, id_col = upsert.table.name, upsert.key[1]
+    cols = ", ".join(ROLLUP_DAYS[RecordKind.dossier if upsert.table is dossiers else RecordKind.ticket])
+    sqlite = conn.dialect.name == "sqlite"
+    sql = (f"SELECT DISTINCT {cols} FROM {table} WHERE source = ? AND {id_col} IN (SELECT value FROM json_each(?))"
+           if sqlite else f"SELECT DISTINCT {cols} FROM {table} WHERE source = %s AND {id_col} = ANY(%s)")
     days: set[date] = set()
-    for i in range(0, len(ids), CHUNK):
-        q = select(*cols).where(table.c.source == source, table.c[id_col].in_(ids[i:i + CHUNK]))
-        for row in conn.execute(q):
-            days.update(d for d in row if d is not None)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i:i + CHUNK]
+            cursor.execute(sql, (source, json.dumps(chunk) if sqlite else list(chunk)))
+            for row in cursor.fetchall():
+                days.update(date.fromisoformat(d) if isinstance(d, str) else d for d in row if d is not None)
+    finally:
+        cursor.close()
     return days
 
 
@@ -133,15 +149,15 @@ class Prepared:
 
 def prepare(source: str, kind: RecordKind, records: list, sqlite: bool) -> Prepared:
     upsert = UPSERTS[kind]
-    rows = upsert.rows(source, records, sqlite) if records else []
+    if not records:
+        return Prepared(kind, [], [], set())
+    rows, columns = upsert.rows(source, records, sqlite)
     days: set[date] = set()
     ids: list[str] = []
-    if kind in ROLLUP_DAYS and rows:
-        ids = [getattr(r, upsert.key[1]) for r in records]
+    if kind in ROLLUP_DAYS:
+        ids = list(columns[upsert.key[1]])
         for name in ROLLUP_DAYS[kind]:
-            position = upsert.columns.index(name)
-            values = {row[position] for row in rows} - {None}
-            days.update(date.fromisoformat(v) if isinstance(v, str) else v for v in values)
+            days.update(date.fromisoformat(v) if isinstance(v, str) else v for v in set(columns[name]) - {None})
     return Prepared(kind, rows, ids, days)
 
 
@@ -155,6 +171,8 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared) -> tuple[i
         touched |= _previous_days(conn, upsert, source, prepared.ids)
     cursor = conn.connection.dbapi_connection.cursor()
     try:
+        if conn.dialect.name == "postgresql" and prepared.ids and len(set(prepared.ids)) == len(prepared.ids):
+            return _copy_upsert(cursor, upsert, prepared.rows), touched
         sql = upsert.sql(conn.dialect.paramstyle)
         stored = 0
         for i in range(0, len(prepared.rows), CHUNK):
@@ -163,6 +181,23 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared) -> tuple[i
     finally:
         cursor.close()
     return stored, touched
+
+
+def _copy_upsert(cursor, upsert: _Upsert, rows: list[tuple]) -> int:
+    """PostgreSQL: COPY into a temporary staging table, then one INSERT … SELECT with the same ON CONFLICT
+    guard as the row-by-row upsert (one statement, not one per row). Only for batches whose ids are
+    distinct: one statement cannot update a row twice, and the rows-stored count must match row by row."""
+    stage = f"stage_{upsert.table.name}"
+    columns = ", ".join(upsert.columns)
+    # Every time: a batch that rolled back took the table it created with it.
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                   f"SELECT {columns} FROM {upsert.table.name} WITH NO DATA")
+    cursor.execute(f"TRUNCATE {stage}")  # an earlier batch of this transaction: re-applying it is only waste
+    with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(upsert.sql_body.replace("VALUES ({marks})", f"SELECT {columns} FROM {stage}"))
+    return max(cursor.rowcount, 0)
 
 
 def store_records(conn: Connection, source: str, kind: RecordKind, records: list) -> tuple[int, set[date]]:

@@ -36,6 +36,11 @@ class Connector(ABC):
     def __init__(self, source: SourceConfig):
         self.source = source
 
+    def worth_a_subprocess(self, since: datetime | None, until: datetime) -> bool:
+        """Whether this pull is large enough to prepare in a second process (starting one costs ~2 s):
+        by default a backfill is."""
+        return since is None
+
     @abstractmethod
     def pull(self, since: datetime | None, until: datetime) -> Iterator[Batch]:
         """Every record created or changed in (since, until], in its state as of `until`.

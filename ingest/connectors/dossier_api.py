@@ -18,6 +18,7 @@ SoDienThoai, Email, SoCMND ...) are never mapped, so never stored.
       overlap: 5m                   # re-read before the watermark: a record committed upstream late
       start: 2025-07-01             # the first pull's beginning
       status_map: {11: rejected}    # extra or different TrangThaiHoSo codes
+      prepare_in_subprocess: true   # default: when the window is longer than 31 days
 """
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ DEFAULT_PARAMS = {"updated_from": "updated_from", "updated_to": "updated_to", "p
 
 
 def _code(value) -> str | None:
+    if value.__class__ is int:  # the portal's usual form
+        return str(value)
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -71,10 +74,7 @@ def portal_record_to_row(record, fields: dict[str, str], statuses: dict[str, str
     """A portal sync record as a Dossier-shaped row (codes translated, applicant fields left behind)."""
     if not isinstance(record, dict):
         return project(record, RecordKind.dossier, origin=origin)
-    row = {}
-    for field, upstream in fields.items():
-        if upstream in record:
-            row[field] = record[upstream]
+    row = {field: record[upstream] for field, upstream in fields.items() if upstream in record}
     if "channel" in row:
         code = _code(row["channel"])
         row["channel"] = CHANNELS.get(code, row["channel"])  # "online" as such passes too
@@ -105,9 +105,15 @@ def page_records(payload, records_key: str):
     raise SourceError(f"a page without a list under {records_key!r} (got {type(payload).__name__})")
 
 
+# A window longer than this (a backfill, a catch-up after an outage) is prepared in a second process:
+# fetching, mapping and validating cost more than writing, and the process costs ~2 s to start.
+SUBPROCESS_WINDOW = timedelta(days=31)
+
+
 @register
 class DossierApiConnector(Connector):
     kind = "dossier_api"
+    prepare_in_subprocess = True
 
     def __init__(self, source):
         super().__init__(source)
@@ -126,8 +132,15 @@ class DossierApiConnector(Connector):
         self.records_key = str(o.get("records_key", "data"))
         self.overlap = timedelta(seconds=seconds_option(o, "overlap", "5m"))
 
+    def _start(self, since: datetime | None) -> datetime:
+        return first_moment(self.source.options) if since is None else since - self.overlap
+
+    def worth_a_subprocess(self, since: datetime | None, until: datetime) -> bool:
+        choice = self.source.options.get("prepare_in_subprocess")
+        return bool(choice) if choice is not None else until - self._start(since) > SUBPROCESS_WINDOW
+
     def pull(self, since: datetime | None, until: datetime) -> Iterator[Batch]:
-        start = first_moment(self.source.options) if since is None else since - self.overlap
+        start = self._start(since)
         http = HttpSource(self.source.name, self.source.options)
         try:
             page = 1
@@ -136,8 +149,8 @@ class DossierApiConnector(Connector):
                          self.params["updated_to"]: format_time(until, self.time_format),
                          self.params["page"]: page, self.params["page_size"]: self.page_size}
                 records, total = page_records(http.get_json(self.source.options["url"], query), self.records_key)
-                rows = [portal_record_to_row(r, self.fields, self.statuses, self.tz, origin=f"page {page}")
-                        for r in records]
+                origin = f"page {page}"
+                rows = [portal_record_to_row(r, self.fields, self.statuses, self.tz, origin=origin) for r in records]
                 last = len(records) < self.page_size or (total is not None and page >= total)
                 yield Batch(RecordKind.dossier, rows, 1.0 if last else (page / total if total else 1 - 1 / (page + 1)))
                 if last:

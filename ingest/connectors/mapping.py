@@ -62,6 +62,13 @@ def zone(name: str | None) -> ZoneInfo | None:
 
 def parse_time(value, tz: ZoneInfo | None):
     """An aware datetime where the value reads as one; otherwise the value itself (the contract refuses it)."""
+    if value.__class__ is str and len(value) == 14 and value.isascii() and value.isdigit():
+        # The portal's yyyyMMddHHmmss, the common case, in C (the regex path cost ~15 µs a record).
+        try:
+            moment = datetime.fromisoformat(f"{value[:8]}T{value[8:]}")
+        except ValueError:
+            return value
+        return moment.replace(tzinfo=tz) if tz is not None else moment
     try:
         if isinstance(value, datetime):
             moment = value
@@ -147,20 +154,50 @@ def normalise(kind: str, value, tz: ZoneInfo | None):
     return value
 
 
+@lru_cache(maxsize=64)
+def _plan(kind: RecordKind, fields: tuple = ()) -> tuple:
+    """(contract field, upstream key, field kind) for each contract field: looked up once per mapping."""
+    renamed = dict(fields)
+    return tuple((name, renamed.get(name, name), field_kind) for name, field_kind in contract_fields(kind).items())
+
+
 def project(row, kind: RecordKind, fields: dict | None = None, tz: ZoneInfo | None = None,
             origin: str | None = None) -> dict:
     """The contract's fields of `row` (renamed by `fields`), normalised; absent or empty fields left out
     so the contract's defaults apply (and a missing required field is named in the quarantine)."""
-    fields = fields or {}
     if not isinstance(row, dict):
         return {ORIGIN: origin, "_not_a_record": repr(row)[:500]} if origin else {"_not_a_record": repr(row)[:500]}
     out = {}
-    for name, field_kind in contract_fields(kind).items():
-        key = fields.get(name, name)
-        if key in row:
-            value = normalise(field_kind, row[key], tz)
-            if value is not None:
-                out[name] = value
+    # normalise() unrolled, with the portal's common values (compact times, 0/1 flags) inline: this runs
+    # for every field of every row a source sends (the calls cost more than the work).
+    for name, key, field_kind in _plan(kind, tuple(sorted(fields.items())) if fields else ()):
+        if key not in row:
+            continue
+        value = row[key]
+        if isinstance(value, str):
+            value = value.strip()
+            if value == "":
+                continue
+        elif value is None:
+            continue
+        if field_kind == "time":
+            if value.__class__ is str and len(value) == 14 and value.isascii() and value.isdigit():
+                try:
+                    value = datetime.fromisoformat(f"{value[:8]}T{value[8:]}")
+                    if tz is not None:
+                        value = value.replace(tzinfo=tz)
+                except ValueError:
+                    pass  # as parse_time: the value itself, for the contract to refuse
+            else:
+                value = parse_time(value, tz)
+        elif field_kind == "bool":
+            value = (value == 1) if value.__class__ is int and (value == 0 or value == 1) else as_bool(value)
+        elif field_kind == "id":
+            if value.__class__ is not str:
+                value = as_id(value)
+        elif field_kind == "day":
+            value = parse_day(value)
+        out[name] = value
     if kind is RecordKind.document_count and isinstance(out.get("direction"), str):
         out["direction"] = DIRECTIONS.get(out["direction"].lower(), out["direction"])
     if origin is not None:

@@ -37,7 +37,11 @@ GIVEN = ("Văn An", "Thị Bình", "Minh Châu", "Quốc Dũng", "Thị Hoa", "T
 
 
 def _compact(moment: datetime | None) -> str:
-    return moment.astimezone(TZ).strftime("%Y%m%d%H%M%S") if moment else ""
+    """yyyyMMddHHmmss local: sliced from isoformat (strftime cost most of a page's rendering)."""
+    if not moment:
+        return ""
+    text = moment.astimezone(TZ).isoformat()
+    return f"{text[:4]}{text[5:7]}{text[8:10]}{text[11:13]}{text[14:16]}{text[17:19]}"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -90,8 +94,12 @@ class DemoFeed:
     """What the server answers, computed from a DemoCity (cached per window: pages share one list)."""
 
     def __init__(self, scale: float = 1.0, seed: int = 20250701, as_of: datetime | None = None,
-                 token: str | None = None):
+                 token: str | None = None, limit: int | None = None, keep_pages: bool = False):
         self.scale, self.seed, self.fixed_clock, self.token = scale, seed, as_of, token
+        # A benchmark's options: serve at most the first `limit` dossiers of a window (an exact count);
+        # keep each portal page once rendered, so a timed re-read measures the client, not this server.
+        self.limit, self.keep_pages = limit, keep_pages
+        self.pages: dict = {}
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -148,7 +156,7 @@ class DemoFeed:
             for day in self._days(first, as_of.astimezone(TZ).date()):
                 rows.extend(self.city.dossier_versions(day, as_of=as_of, changed_since=updated_from))
             rows.sort(key=lambda d: (d["updated_at"], d["dossier_id"]))
-            return rows
+            return rows[:self.limit] if self.limit is not None else rows
 
         return self._cached(("dossiers", updated_from, as_of), build)
 
@@ -219,14 +227,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def _portal(self, query: dict):
         until = _time_param(query, "updated_to") or self.feed.clock()
-        rows = self.feed.dossiers(_time_param(query, "updated_from"), until)
+        since = _time_param(query, "updated_from")
         page, size = int(query.get("page", 1)), min(int(query.get("page_size", 500)), 5000)
         if page < 1 or size < 1:
             raise ValueError("page and page_size start at 1")
-        chunk = rows[(page - 1) * size: page * size]
-        total_pages = max((len(rows) + size - 1) // size, 1)
-        self._send(200, {"data": [portal_record(d) for d in chunk], "page": page, "page_size": size,
-                         "total": len(rows), "total_pages": total_pages})
+        key = (since, until, self.feed.clock(), page, size)
+        body = self.feed.pages.get(key)
+        if body is None:
+            rows = self.feed.dossiers(since, until)
+            chunk = rows[(page - 1) * size: page * size]
+            total_pages = max((len(rows) + size - 1) // size, 1)
+            body = json.dumps({"data": [portal_record(d) for d in chunk], "page": page, "page_size": size,
+                               "total": len(rows), "total_pages": total_pages}, ensure_ascii=False).encode("utf-8")
+            if self.feed.keep_pages:
+                self.feed.pages[key] = body
+        self._send(200, body)
 
     def _open311(self, query: dict):
         end = _time_param(query, "end_date") or self.feed.clock()

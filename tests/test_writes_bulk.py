@@ -1,0 +1,122 @@
+"""The fast paths of an ingest (issue 3 item 5) keep the semantics of the plain ones they replace:
+PostgreSQL's COPY-staged upsert against the row-by-row one, whole-batch validation against per-row,
+the unrolled field mapping against normalise() field by field."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from hypothesis import given as hypothesis_given, settings, strategies as st
+from sqlalchemy import select
+
+from ingest import pipeline
+from ingest.connectors.mapping import contract_fields, normalise, project
+from ingest.contracts import Dossier, RecordKind
+from store import writes
+from store.schema import dossiers
+from tests.conftest import at
+from tests.records import dossier, later
+
+
+def _records(rows: list[dict]) -> list[Dossier]:
+    return [Dossier.model_validate(r) for r in rows]
+
+
+def _held(engine) -> dict:
+    with engine.connect() as conn:
+        return {r.dossier_id: (r.status, r.updated_at, r.completed_day)
+                for r in conn.execute(select(dossiers).where(dossiers.c.source == "s"))}
+
+
+def test_a_batch_upsert_replaces_only_older_versions_and_counts_exactly(engine):
+    """Newer replaces, older or equal never does; the count is of rows inserted or replaced. On PostgreSQL a
+    batch of distinct ids goes through COPY and one INSERT … SELECT, a batch repeating an id row by row."""
+    first = [dossier(f"D{i}", updated="2025-07-01 10:00") for i in range(6)]
+    with engine.begin() as conn:
+        assert writes.store_records(conn, "s", RecordKind.dossier, _records(first))[0] == 6
+    newer = later(first[0], status="completed", completed_at=at("2025-07-02 09:00"), updated_at=at("2025-07-02 09:00"))
+    older = {**first[1], "status": "withdrawn", "completed_at": at("2025-07-01 09:00"),
+             "updated_at": at("2025-07-01 09:00")}
+    equal = {**first[2], "sector": "changed but not newer"}
+    fresh = dossier("D9", updated="2025-07-01 11:00")
+    with engine.begin() as conn:
+        stored, days = writes.store_records(conn, "s", RecordKind.dossier, _records([newer, older, equal, fresh]))
+    assert stored == 2  # the newer version and the new record
+    held = _held(engine)
+    assert len(held) == 7
+    assert held["D0"][0] == "completed" and held["D0"][2].isoformat() == "2025-07-02"
+    assert held["D1"][0] == "received" and held["D2"][0] == "received"
+    assert {d.isoformat() for d in days} >= {"2025-07-01", "2025-07-02"}
+    with engine.connect() as conn:
+        assert conn.execute(select(dossiers.c.sector).where(dossiers.c.dossier_id == "D2")).scalar_one() != \
+            "changed but not newer"
+    # The same id twice in one batch, the older version last: the newer one stays, both count as in order.
+    v2 = later(first[3], status="completed", completed_at=at("2025-07-03 09:00"), updated_at=at("2025-07-03 09:00"))
+    v1 = later(first[3], status="supplement_requested", updated_at=at("2025-07-02 12:00"))
+    with engine.begin() as conn:
+        stored, _ = writes.store_records(conn, "s", RecordKind.dossier, _records([v2, v1, dossier("D10")]))
+    assert stored == 2 and _held(engine)["D3"][0] == "completed"
+
+
+def test_two_batches_in_one_transaction_count_each_row_once(engine):
+    """Each batch of a transaction counts its own rows (PostgreSQL stages both in one temporary table)."""
+    a_rows = [dossier(f"A{i}") for i in range(3)]
+    b_rows = [dossier(f"B{i}") for i in range(3)] + [later(a_rows[0], status="supplement_requested")]
+    with engine.begin() as conn:
+        a = writes.store_records(conn, "s", RecordKind.dossier, _records(a_rows))[0]
+        b = writes.store_records(conn, "s", RecordKind.dossier, _records(b_rows))[0]
+    held = _held(engine)
+    assert (a, b, len(held), held["A0"][0]) == (3, 4, 6, "supplement_requested")
+
+
+def test_a_batch_that_rolled_back_does_not_break_the_next(engine):
+    rows = _records([dossier("R1")])
+    try:
+        with engine.begin() as conn:
+            writes.store_records(conn, "s", RecordKind.dossier, rows)
+            raise RuntimeError("upstream fault after the write")
+    except RuntimeError:
+        pass
+    with engine.begin() as conn:
+        assert writes.store_records(conn, "s", RecordKind.dossier, rows)[0] == 1
+    assert list(_held(engine)) == ["R1"]
+
+
+def test_batch_validation_gives_what_row_by_row_validation_gives():
+    rows = [dossier("OK1"), {**dossier("BAD1"), "channel": "fax"}, dossier("OK2"),
+            {**dossier("BAD2"), "received_at": datetime(2025, 7, 1, 8)}, "not a record",
+            {**dossier("OK3"), "procedure_name": "Hồ sơ của ông Nguyễn Văn An, 0903 123 456"}]
+    good, bad = pipeline.validate(RecordKind.dossier, rows)
+    assert [g.dossier_id for g in good] == ["OK1", "OK2", "OK3"]
+    assert "0903" not in good[2].procedure_name and "Nguyễn Văn An" not in good[2].procedure_name
+    assert [reason.split(":")[0] for _, reason in bad] == ["channel", "received_at", "row"]
+    clean = [r for r in rows if isinstance(r, dict) and r["dossier_id"].startswith("OK")]
+    assert pipeline.validate(RecordKind.dossier, clean)[0] == good and pipeline.validate(RecordKind.dossier,
+                                                                                           clean)[1] == []
+
+
+_values = st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.floats(allow_nan=False, allow_infinity=False),
+                    st.text(max_size=16), st.sampled_from(["20250701083015", " 20250701083015 ", "20251301000000",
+                                                           "202507010830", "01/07/2025 08:30", "2025-07-01T08:30:00Z",
+                                                           "", "  ", "1", "0", "có", "không", "x", "12/31/2025",
+                                                           "٢٠٢٥٠٧٠١٠٨٣٠١٥"]),
+                    st.datetimes(timezones=st.just(timezone.utc)))
+
+
+@settings(max_examples=300, deadline=None)
+@hypothesis_given(st.sampled_from(list(RecordKind)), st.data())
+def test_the_unrolled_mapping_is_normalise_field_by_field(kind, data):
+    fields = contract_fields(kind)
+    row = data.draw(st.dictionaries(st.sampled_from(sorted(fields)), _values))
+    from zoneinfo import ZoneInfo
+
+    for tz in (None, ZoneInfo("Asia/Ho_Chi_Minh")):
+        expected = {}
+        for name, field_kind in fields.items():
+            if name in row:
+                value = normalise(field_kind, row[name], tz)
+                if value is not None:
+                    expected[name] = value
+        if kind is RecordKind.document_count and isinstance(expected.get("direction"), str):
+            expected["direction"] = project({"direction": expected["direction"]}, kind)["direction"]
+        got = project(row, kind, tz=tz)
+        assert got == expected and all(type(got[k]) is type(expected[k]) for k in got)
