@@ -167,25 +167,12 @@ def demo_serve(host, port, scale, seed, as_of, token_env):
         server.server_close()
 
 
-def _ago(seconds) -> str:
-    """A duration for the table: 45s, 3m05s, 2h10m, 4d06h."""
-    if seconds is None:
-        return "–"
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours:02d}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def sources(as_json):
     """Each source: last run, last success, lag, rows stored, rows quarantined, unassigned tickets, next run."""
     from ingest.sources import load_sources
+    from metrics.time import duration_text
     from store.status import source_status
 
     rows = source_status(_engine(), load_sources(_settings().sources_file))
@@ -197,8 +184,8 @@ def sources(as_json):
     table = [header]
     for r in rows:
         run = r["last_run"] or {}
-        table.append((r["name"], r["kind"], _ago(r["every_seconds"]), run.get("status", "–"),
-                      (r["last_success_at"] or "–")[:19], _ago(r["lag_seconds"]), f"{r['rows_stored']:,}",
+        table.append((r["name"], r["kind"], duration_text(r["every_seconds"]), run.get("status", "–"),
+                      (r["last_success_at"] or "–")[:19], duration_text(r["lag_seconds"]), f"{r['rows_stored']:,}",
                       f"{r['rows_quarantined']:,}", f"{r['unassigned_tickets']:,}", (r["next_run_at"] or "–")[:19],
                       "STALE" if r["stale"] else ""))
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]

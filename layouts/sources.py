@@ -8,7 +8,7 @@ from datetime import datetime
 from dash import html
 
 from layouts.i18n import number
-from metrics.time import TZ
+from metrics.time import TZ, duration_text
 
 PATH = "/sources"
 SOURCES_TABLE = "sources-table"
@@ -54,19 +54,6 @@ def _time(text: str | None) -> str:
     return datetime.fromisoformat(text).astimezone(TZ).strftime("%H:%M:%S %d/%m/%Y") if text else "–"
 
 
-def duration(seconds) -> str:
-    if seconds is None:
-        return "–"
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
-
-
 def _count(value, lang: str) -> str:
     return "–" if value is None else number(value, lang)
 
@@ -82,9 +69,9 @@ def sources_table(statuses: list[dict], lang: str):
         cells = [
             html.Td([s["name"], *([html.Span(f" ⚠ {label('stale', lang)}", className="badge badge-stale")]
                                   if s["stale"] else [])]),
-            html.Td(s["kind"]), html.Td(duration(s["every_seconds"])),
+            html.Td(s["kind"]), html.Td(duration_text(s["every_seconds"], " ")),
             html.Td(run_text, title=(run or {}).get("error") or ""),
-            html.Td(_time(s["last_success_at"])), html.Td(duration(s["lag_seconds"])),
+            html.Td(_time(s["last_success_at"])), html.Td(duration_text(s["lag_seconds"], " ")),
             html.Td(_count(s["rows_stored"], lang), className="num"),
             html.Td(_count(s["rows_quarantined"], lang), className="num"),
             html.Td(_count(s["unassigned_tickets"], lang), className="num"),
