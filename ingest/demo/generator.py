@@ -120,6 +120,27 @@ _EPOCH = date(1970, 1, 1)
 _CACHE_DAYS = 8
 
 
+class BoundedCache:
+    """The last `size` values built, by key; thread-safe (the demo server answers in threads)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._values: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, build):
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = build()  # outside the lock: two threads may build the same day, never block each other
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+
 # ---------------------------------------------------------------------------------------------- calendar
 
 
@@ -496,8 +517,7 @@ class DemoCity:
             r[nc:] = DOCUMENTS_PER_DEPARTMENT[direction] + DOCUMENTS_PER_DEPARTMENT_DOSSIER[direction] * rate[nc:]
             self._document_rate[direction] = r
 
-        self._cache: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = BoundedCache(_CACHE_DAYS)
 
     # ------------------------------------------------------------------ bounds
 
@@ -517,17 +537,6 @@ class DemoCity:
 
     # ------------------------------------------------------------------ internals
 
-    def _cached(self, key, build):
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        value = build()
-        with self._lock:
-            self._cache[key] = value
-            while len(self._cache) > _CACHE_DAYS:
-                self._cache.popitem(last=False)
-        return value
 
     def _online_offset(self, share: float) -> float:
         """Logit shift that makes the volume-weighted online share of a working day equal `share`."""
@@ -549,7 +558,7 @@ class DemoCity:
         return np.where(same_day, cal.wd_through[i] - 1, cal.wd_through[i])
 
     def _dossier_arrays(self, day: date) -> _Dossiers:
-        return self._cached(("dossiers", day), lambda: self._generate_dossiers(day))
+        return self._cache.get(("dossiers", day), lambda: self._generate_dossiers(day))
 
     def _generate_dossiers(self, day: date) -> _Dossiers:
         cal = _calendar(day)
@@ -653,7 +662,7 @@ class DemoCity:
             accepted_late=accepted_late)
 
     def _ticket_arrays(self, day: date) -> _Tickets:
-        return self._cached(("tickets", day), lambda: self._generate_tickets(day))
+        return self._cache.get(("tickets", day), lambda: self._generate_tickets(day))
 
     def _generate_tickets(self, day: date) -> _Tickets:
         cal = _calendar(day)

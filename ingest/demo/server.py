@@ -16,14 +16,13 @@ import csv
 import io
 import json
 import logging
-import threading
-from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from ingest.connectors.mapping import parse_time
+from ingest.demo.generator import BoundedCache
 from metrics.time import TZ, now
 
 log = logging.getLogger(__name__)
@@ -100,8 +99,7 @@ class DemoFeed:
         # keep each portal page once rendered, so a timed re-read measures the client, not this server.
         self.limit, self.keep_pages = limit, keep_pages
         self.pages: dict = {}
-        self._cache: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = BoundedCache(4)
 
     @cached_property
     def city(self):
@@ -123,18 +121,6 @@ class DemoFeed:
 
     def clock(self) -> datetime:
         return self.fixed_clock or now()
-
-    def _cached(self, key, build):
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        value = build()
-        with self._lock:
-            self._cache[key] = value
-            while len(self._cache) > 4:
-                self._cache.popitem(last=False)
-        return value
 
     def _days(self, first: date, last: date) -> list[date]:
         from ingest.demo.generator import DEMO_START
@@ -158,7 +144,7 @@ class DemoFeed:
             rows.sort(key=lambda d: (d["updated_at"], d["dossier_id"]))
             return rows[:self.limit] if self.limit is not None else rows
 
-        return self._cached(("dossiers", updated_from, as_of), build)
+        return self._cache.get(("dossiers", updated_from, as_of), build)
 
     def tickets(self, start: datetime, end: datetime) -> list[dict]:
         as_of = self.clock()
@@ -171,7 +157,7 @@ class DemoFeed:
             rows.sort(key=lambda t: (t["received_at"], t["ticket_id"]))
             return rows
 
-        return self._cached(("tickets", start, end, as_of), build)
+        return self._cache.get(("tickets", start, end, as_of), build)
 
     def document_counts(self, first: date, last: date) -> list[dict]:
         today = self.clock().astimezone(TZ).date()  # a day's counts are final once it has closed
