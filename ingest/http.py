@@ -37,6 +37,10 @@ class AuthenticationError(SourceError):
     """401/403 or a missing credential: never retried."""
 
 
+class NotOfferedError(SourceError):
+    """404: the server has no such resource (an optional protocol extension it does not offer)."""
+
+
 def secret(options: dict, key: str, source_name: str) -> str:
     """The value of the environment variable an entry names under `key` (secrets never sit in the file)."""
     var = options.get(key)
@@ -100,6 +104,8 @@ class HttpSource:
         status = response.status_code
         if status in (401, 403):
             raise AuthenticationError(f"GET {url}: HTTP {status} (check the credentials of source {self.name!r})")
+        if status == 404:
+            raise NotOfferedError(f"GET {url}: HTTP 404")
         if status == 429 or status >= 500:
             raise TransientSourceError(f"GET {url}: HTTP {status}")
         if status >= 400:

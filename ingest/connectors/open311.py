@@ -3,9 +3,15 @@
 The spec filters by the request's receipt time (start_date/end_date at most 90 days apart) and
 answers at most 1,000 requests by default. So a pull walks (since − lookback, until] in windows of at
 most `window_days`; a window that comes back full may have been cut off, so it is split in two and
-asked again, down to one second. Open311 cannot ask "changed since", so an incremental pull re-reads
-the requests received within `lookback` before the watermark to see their status changes; a version
-already held is not written again (the upsert compares update times).
+asked again, down to one second.
+
+Receipt-time filters cannot ask "changed since". Where the server offers the GeoReport
+`servicerequestupdates` extension (`GET {url}/servicerequestupdates.json?start_date=&end_date=`), an
+incremental pull reads the updates made since the watermark and fetches the requests they name by id
+(`requests.json?service_request_id=a,b,…`), however long ago those were received. Where it does not (a
+404; `updates: auto` finds out on the first pull), the pull re-reads the requests received within
+`lookback` before the watermark instead. A version already held is never written again (the upsert
+compares update times).
 
 A request without a ward code of the 1022 extensions is placed in a commune by its lat/long
 (`geo.locate`); a point outside the city stays unassigned (unit_code empty), counted on the sources
@@ -19,7 +25,8 @@ page. Caller fields (first_name, last_name, email, phone, description, address) 
       api_key_env: HOTLINE_KEY                 # optional: sent as api_key
       window_days: 90
       max_records: 1000
-      lookback: 30d
+      updates: auto                            # true, false or auto (use servicerequestupdates if offered)
+      lookback: 30d                            # without updates: how far back to re-read for changes
       status_map: {acknowledged: in_progress}
       default_channel: phone
 """
@@ -31,7 +38,7 @@ from typing import Iterator
 from ingest.connectors.base import Batch, Connector, register
 from ingest.connectors.mapping import first_moment, project, seconds_option, zone
 from ingest.contracts import RecordKind
-from ingest.http import HttpSource, SourceError, secret
+from ingest.http import HttpSource, NotOfferedError, SourceError, secret
 from metrics.time import TZ
 
 # Open311 names (and the 1022 extensions) for the Ticket contract's fields.
@@ -53,6 +60,10 @@ OPEN311_FIELDS = {
 }
 STATUSES = {"open": "open", "closed": "closed", "acknowledged": "in_progress", "in_progress": "in_progress",
             "in progress": "in_progress", "assigned": "in_progress", "resolved": "closed"}
+IDS_PER_REQUEST = 50  # service_request_id=a,b,… kept well inside a URL's usual 8 KB limit
+# Requests received this long before the watermark are read again on an update-driven pull: an update
+# stamped just before the watermark by a clock a little behind ours is not missed.
+UPDATES_OVERLAP = timedelta(minutes=5)
 DEFAULT_DUE_WORKING_DAYS = 15  # Decree 20/2008 / the 1022 rule when a request carries no expected time
 
 
@@ -111,6 +122,15 @@ def place_tickets(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def _as_list(payload, url: str, key: str) -> list:
+    """A GeoReport answer: a bare list, or (some servers) the list under `key`."""
+    if isinstance(payload, dict) and isinstance(payload.get(key), list):
+        payload = payload[key]
+    if not isinstance(payload, list):
+        raise SourceError(f"GET {url}: expected a list of {key.replace('_', ' ')}, got {type(payload).__name__}")
+    return payload
+
+
 @register
 class Open311Connector(Connector):
     kind = "open311"
@@ -129,46 +149,90 @@ class Open311Connector(Connector):
         self.window = timedelta(days=min(float(o.get("window_days", 90)), 90))
         self.max_records = int(o.get("max_records", 1000))
         self.lookback = timedelta(seconds=seconds_option(o, "lookback", "30d"))
+        self.updates = str(o.get("updates", "auto")).lower()
+        if self.updates not in ("auto", "true", "false"):
+            raise ValueError(f"source {source.name!r}: `updates` must be true, false or auto")
+        self.updates_url = str(o["url"]).rstrip("/") + "/servicerequestupdates.json"
         self.default_channel = o.get("default_channel", "phone")
         self.tz = zone(o.get("timezone"))
 
-    def _query(self, start: datetime, end: datetime) -> dict:
+    def _query(self, start: datetime | None = None, end: datetime | None = None) -> dict:
         o = self.source.options
-        query = {"start_date": start.astimezone(TZ).isoformat(), "end_date": end.astimezone(TZ).isoformat(),
-                 "status": "open,closed"}
+        query = {"status": "open,closed"}
+        if start is not None:
+            query.update(start_date=start.astimezone(TZ).isoformat(), end_date=end.astimezone(TZ).isoformat())
         if o.get("jurisdiction_id"):
             query["jurisdiction_id"] = o["jurisdiction_id"]
         if o.get("api_key_env"):
             query["api_key"] = secret(o, "api_key_env", self.source.name)
         return query
 
-    def pull(self, since: datetime | None, until: datetime) -> Iterator[Batch]:
-        first = first_moment(self.source.options) if since is None else since - self.lookback
-        total = max((until - first).total_seconds(), 1.0)
+    def _windows(self, first: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+        """(first, until] in windows of at most `window_days`, as a stack with the oldest on top."""
         windows, a = [], first
         while a < until:
             windows.append((a, min(a + self.window, until)))
             a = windows[-1][1]
-        windows.reverse()  # a stack: the oldest window on top
+        windows.reverse()
+        return windows
+
+    def _listed(self, http: HttpSource, url: str, first: datetime, until: datetime, key: str) -> Iterator[tuple]:
+        """(list, start, end) for each window of (first, until], halving a window that came back full."""
+        windows = self._windows(first, until)
+        while windows:
+            start, end = windows.pop()
+            payload = _as_list(http.get_json(url, self._query(start, end)), url, key)
+            if len(payload) >= self.max_records:  # possibly cut off at the server's limit: ask in halves
+                if end - start <= timedelta(seconds=1):
+                    raise SourceError(f"GET {url}: {len(payload)} {key.replace('_', ' ')} within one second "
+                                      f"({start.isoformat()}): more than max_records, cannot page further")
+                middle = start + (end - start) / 2
+                windows.extend([(middle, end), (start, middle)])
+                continue
+            yield payload, start, end
+
+    def _rows(self, payload: list, origin: str) -> list[dict]:
+        return requests_to_rows(payload, self.fields, self.statuses, self.default_channel, self.tz, origin=origin)
+
+    def _updated_ids(self, http: HttpSource, since: datetime, until: datetime) -> list[str] | None:
+        """Ids of the requests updated in (since, until], or None where the server offers no updates."""
+        if self.updates == "false":
+            return None
+        ids: dict[str, None] = {}
+        try:
+            for updates, _, _ in self._listed(http, self.updates_url, since - UPDATES_OVERLAP, until,
+                                              "service_request_updates"):
+                for update in updates:
+                    if isinstance(update, dict) and update.get("service_request_id") not in (None, ""):
+                        ids[str(update["service_request_id"]).strip()] = None
+        except NotOfferedError:
+            if self.updates == "true":
+                raise SourceError(f"GET {self.updates_url}: the server offers no servicerequestupdates "
+                                  f"(set `updates: auto` or `false` for source {self.source.name!r})") from None
+            return None
+        return list(ids)
+
+    def pull(self, since: datetime | None, until: datetime) -> Iterator[Batch]:
         http = HttpSource(self.source.name, self.source.options)
         try:
-            while windows:
-                start, end = windows.pop()
-                payload = http.get_json(self.url, self._query(start, end))
-                if isinstance(payload, dict) and isinstance(payload.get("service_requests"), list):
-                    payload = payload["service_requests"]
-                if not isinstance(payload, list):
-                    raise SourceError(f"GET {self.url}: expected a list of service requests, got "
-                                      f"{type(payload).__name__}")
-                if len(payload) >= self.max_records:  # possibly cut off at the server's limit: ask in halves
-                    if end - start <= timedelta(seconds=1):
-                        raise SourceError(f"GET {self.url}: {len(payload)} requests within one second "
-                                          f"({start.isoformat()}): more than max_records, cannot page further")
-                    middle = start + (end - start) / 2
-                    windows.extend([(middle, end), (start, middle)])
-                    continue
-                rows = requests_to_rows(payload, self.fields, self.statuses, self.default_channel, self.tz,
-                                        origin=f"{start.isoformat()}..{end.isoformat()}")
-                yield Batch(RecordKind.ticket, rows, min((end - first).total_seconds() / total, 1.0))
+            changed = self._updated_ids(http, since, until) if since is not None else None
+            if since is None:
+                first = first_moment(self.source.options)
+            else:  # with updates only the newly received are listed; without, the lookback is re-read
+                first = since - (UPDATES_OVERLAP if changed is not None else self.lookback)
+            total = max((until - first).total_seconds(), 1.0)
+            listed: set[str] = set()
+            share = 0.5 if changed else 1.0  # of the progress bar, the rest for the updated requests
+            for payload, start, end in self._listed(http, self.url, first, until, "service_requests"):
+                rows = self._rows(payload, origin=f"{start.isoformat()}..{end.isoformat()}")
+                listed.update(str(r.get("ticket_id")) for r in rows)
+                yield Batch(RecordKind.ticket, rows, share * min((end - first).total_seconds() / total, 1.0))
+            older = [i for i in (changed or []) if i not in listed]
+            for n in range(0, len(older), IDS_PER_REQUEST):
+                ids = older[n:n + IDS_PER_REQUEST]
+                query = {**self._query(), "service_request_id": ",".join(ids)}
+                payload = _as_list(http.get_json(self.url, query), self.url, "service_requests")
+                rows = self._rows(payload, origin=f"updated ids {ids[0]}…{ids[-1]}")
+                yield Batch(RecordKind.ticket, rows, 0.5 + 0.5 * min((n + len(ids)) / len(older), 1.0))
         finally:
             http.close()

@@ -3,6 +3,8 @@ real connectors, so `dossier_api`, `open311` and `document_counts` run end to en
 
     GET /portal/dossiers?updated_from=&updated_to=&page=&page_size=   the portal's dossier sync feed
     GET /open311/v2/requests.json?start_date=&end_date=               hotline 1022 as GeoReport v2
+    GET /open311/v2/requests.json?service_request_id=a,b,…            the named requests
+    GET /open311/v2/servicerequestupdates.json?start_date=&end_date=  the GeoReport updates extension
     GET /documents?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv]          daily document counts
     GET /healthz
 
@@ -159,6 +161,33 @@ class DemoFeed:
 
         return self._cache.get(("tickets", start, end, as_of), build)
 
+    def ticket_updates(self, start: datetime, end: datetime) -> list[dict]:
+        """The tickets changed in (start, end], each in its newest version by `end` (one update each)."""
+        as_of = min(end, self.clock())
+
+        def build():
+            first = start.astimezone(TZ).date() - timedelta(days=self.city.max_ticket_lifetime_days)
+            rows = []
+            for day in self._days(first, as_of.astimezone(TZ).date()):
+                rows.extend(self.city.ticket_versions(day, as_of=as_of, changed_since=start))
+            rows.sort(key=lambda t: (t["updated_at"], t["ticket_id"]))
+            return rows
+
+        return self._cache.get(("ticket updates", start, as_of), build)
+
+    def tickets_by_id(self, ids: list[str]) -> list[dict]:
+        """The named tickets as they stand now; an id of no ticket is left out, as GeoReport servers do."""
+        as_of, wanted, found = self.clock(), set(ids), []
+        days = set()
+        for ticket_id in wanted:
+            try:  # H-yymmdd-nnnnn: the demo's ids carry their day
+                days.add(datetime.strptime(ticket_id.split("-")[1], "%y%m%d").date())
+            except (IndexError, ValueError):
+                continue
+        for day in sorted(days):
+            found.extend(t for t in self.city.ticket_versions(day, as_of=as_of) if t["ticket_id"] in wanted)
+        return found
+
     def document_counts(self, first: date, last: date) -> list[dict]:
         today = self.clock().astimezone(TZ).date()  # a day's counts are final once it has closed
         rows = []
@@ -205,6 +234,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._portal(query)
             if url.path == "/open311/v2/requests.json":
                 return self._open311(query)
+            if url.path == "/open311/v2/servicerequestupdates.json":
+                return self._open311_updates(query)
             if url.path == "/documents":
                 return self._documents(query)
             return self._send(404, {"error": f"no route {url.path}"})
@@ -229,17 +260,28 @@ class Handler(BaseHTTPRequestHandler):
                 self.feed.pages[key] = body
         self._send(200, body)
 
-    def _open311(self, query: dict):
+    def _window(self, query: dict) -> tuple[datetime, datetime]:
         end = _time_param(query, "end_date") or self.feed.clock()
         start = _time_param(query, "start_date") or end - timedelta(days=OPEN311_MAX_DAYS)
         if end - start > timedelta(days=OPEN311_MAX_DAYS):
-            return self._send(400, [{"code": 400, "description": "start_date and end_date may be at most 90 days "
-                                                                 "apart"}])
+            raise ValueError("start_date and end_date may be at most 90 days apart")
+        return start, end
+
+    def _open311(self, query: dict):
         statuses = set(query.get("status", "open,closed").split(","))
-        rows = [t for t in self.feed.tickets(start, end)
-                if ("closed" if t["status"] == "closed" else "open") in statuses]
+        if query.get("service_request_id"):
+            found = self.feed.tickets_by_id([i.strip() for i in query["service_request_id"].split(",")])
+        else:
+            found = self.feed.tickets(*self._window(query))
+        rows = [t for t in found if ("closed" if t["status"] == "closed" else "open") in statuses]
         points = self.feed.points
         self._send(200, [service_request(t, points.get(t["unit_code"])) for t in rows[:OPEN311_MAX_RECORDS]])
+
+    def _open311_updates(self, query: dict):
+        updates = self.feed.ticket_updates(*self._window(query))[:OPEN311_MAX_RECORDS]
+        self._send(200, [{"update_id": f"{t['ticket_id']}@{_compact(t['updated_at'])}",
+                          "service_request_id": t["ticket_id"], "status": "closed" if t["status"] == "closed" else "open",
+                          "updated_datetime": _iso(t["updated_at"]), "description": ""} for t in updates])
 
     def _documents(self, query: dict):
         first = date.fromisoformat(query["from"])
