@@ -34,6 +34,7 @@ class FaultServer:
         self.timeout_delay = 2.0
         self.requests: list[str] = []
         self.token: str | None = None
+        self.on_page = None  # called with each portal page number before it is answered (changes mid-pull)
         self._lock = threading.Lock()
         owner = self
 
@@ -72,6 +73,8 @@ class FaultServer:
     # ------------------------------------------------------------------ answers
 
     def _portal_page(self, query: dict) -> dict:
+        if self.on_page:
+            self.on_page(int(query.get("page", 1)))
         since = parse_time(query.get("updated_from"), TZ) if query.get("updated_from") else None
         until = parse_time(query.get("updated_to"), TZ) if query.get("updated_to") else None
 
@@ -84,7 +87,8 @@ class FaultServer:
         held.sort(key=lambda r: (str(r.get("NgayCapNhat")), str(r.get("MaHoSo"))))
         page, size = int(query.get("page", 1)), int(query.get("page_size", 100))
         total_pages = max((len(held) + size - 1) // size, 1)
-        return {"data": held[(page - 1) * size: page * size], "page": page, "total_pages": total_pages}
+        return {"data": held[(page - 1) * size: page * size], "page": page, "total_pages": total_pages,
+                "total": len(held)}
 
     def _open311(self, query: dict) -> list:
         start, end = parse_time(query["start_date"], TZ), parse_time(query["end_date"], TZ)

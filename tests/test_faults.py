@@ -227,3 +227,25 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(db
     with engine.connect() as conn:
         runs = conn.execute(select(ingest_runs.c.status, ingest_runs.c.error).order_by(ingest_runs.c.id)).all()
     assert [r.status for r in runs] == ["failed", "ok"] and "interrupted" in runs[0].error
+
+
+@pytest.mark.parametrize("moved", [1, PAGE + 3], ids=["one-record", "more-than-a-page"])
+def test_records_updated_upstream_during_a_pull_skip_nothing(engine, moved):
+    """Records leave the window while it is paged (updated after its end): the rest move up, and the
+    pull steps back to read them instead of skipping the first records of the next pages."""
+    served = records()
+    with FaultServer(served) as server:
+        def update_upstream(page: int) -> None:
+            if page == 3 and served[0]["NgayCapNhat"] < "2025071":
+                for record in served[:moved]:  # on pages 1–2, already read: now changed after UNTIL
+                    record.update(NgayCapNhat="20250710080000", TrangThaiHoSo=9, NgayKetThucXuLy="20250710080000")
+
+        server.on_page = update_upstream
+        result = pipeline.pull(engine, portal(server), until=UNTIL)
+        assert result.status == "ok", result.error
+        assert store_state(engine) == {"stored": N, "distinct": N, "quarantined": {}}
+        # The next pull brings the new versions.
+        assert pipeline.pull(engine, portal(server), until=at("2025-07-11 00:00")).status == "ok"
+    with engine.connect() as conn:
+        completed = conn.execute(select(func.count()).where(dossiers.c.status == "completed")).scalar_one()
+    assert completed == moved

@@ -19,6 +19,12 @@ SoDienThoai, Email, SoCMND ...) are never mapped, so never stored.
       start: 2025-07-01             # the first pull's beginning
       status_map: {11: rejected}    # extra or different TrangThaiHoSo codes
       prepare_in_subprocess: true   # default: when the window is longer than 31 days
+
+Paging is by page number within a window whose end is fixed when the pull starts. A record updated
+upstream during the pull leaves that window (its new version is read by the next pull), and every
+record after it moves up one place, so the first record of the next page would be skipped. Where the
+page says how many records the window holds (`total`), a drop in that number steps back as many pages
+as it takes to read the moved records again (read twice is harmless: the upsert keeps the newer).
 """
 from __future__ import annotations
 
@@ -105,6 +111,15 @@ def page_records(payload, records_key: str):
     raise SourceError(f"a page without a list under {records_key!r} (got {type(payload).__name__})")
 
 
+def window_total(payload) -> int | None:
+    """How many records the whole window holds, where the page says (`total`, or `TotalRecords`)."""
+    if isinstance(payload, dict):
+        total = payload.get("total", payload.get("TotalRecords"))
+        if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+            return total
+    return None
+
+
 # A window longer than this (a backfill, a catch-up after an outage) is prepared in a second process:
 # fetching, mapping and validating cost more than writing, and the process costs ~2 s to start.
 SUBPROCESS_WINDOW = timedelta(days=31)
@@ -143,19 +158,24 @@ class DossierApiConnector(Connector):
         start = self._start(since)
         http = HttpSource(self.source.name, self.source.options)
         try:
-            page = 1
+            page, held = 1, None
             while True:
                 query = {self.params["updated_from"]: format_time(start, self.time_format),
                          self.params["updated_to"]: format_time(until, self.time_format),
                          self.params["page"]: page, self.params["page_size"]: self.page_size}
-                records, total = page_records(http.get_json(self.source.options["url"], query), self.records_key)
+                payload = http.get_json(self.source.options["url"], query)
+                records, total = page_records(payload, self.records_key)
                 origin = f"page {page}"
                 rows = [portal_record_to_row(r, self.fields, self.statuses, self.tz, origin=origin) for r in records]
                 last = len(records) < self.page_size or (total is not None and page >= total)
                 yield Batch(RecordKind.dossier, rows, 1.0 if last else (page / total if total else 1 - 1 / (page + 1)))
+                now_held, page = window_total(payload), page + 1
+                if held is not None and now_held is not None and now_held < held:
+                    # read the moved records again: they sit up to (held - now_held) places before this page
+                    page, last = max(page - 1 - -(-(held - now_held) // self.page_size), 1), False
+                held = now_held
                 if last:
                     return
-                page += 1
         finally:
             http.close()
 
