@@ -234,14 +234,18 @@ def kpis(scope, start, end, as_json, catalogue_markdown):
 
 @cli.command()
 def worker():
-    """Run the scheduler (one process; pulls every configured source on its interval)."""
-    from ingest.pipeline import mark_interrupted
-    from ingest.scheduler import build_scheduler
+    """Run the scheduler (pulls every configured source on its interval). Started twice, one pulls and the
+    other stands by, taking over when the first dies (a lock in the store)."""
+    import threading
 
-    mark_interrupted(_engine())  # one scheduler at a time (ARCHITECTURE.md): what was running has died
-    scheduler = build_scheduler(_settings(), blocking=True)
-    click.echo("scheduler started: " + ", ".join(j.name for j in scheduler.get_jobs()))
-    scheduler.start()
+    from ingest.scheduler import run_exclusive
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    code = run_exclusive(_settings(), stop)
+    logging.shutdown()
+    os._exit(code)  # without waiting for a pull under way (see run_exclusive)
 
 
 def _watch_first_pulls(web: subprocess.Popen, grace_seconds: float = 20.0) -> None:
