@@ -289,7 +289,8 @@ def serve(workers, scheduler):
     children = []
     if scheduler:
         children.append(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "worker"], cwd=ROOT))
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{settings.port}",
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "app:server",
+                            "--bind", f"127.0.0.1:{settings.port}",
                             "--workers", str(workers), "--threads", "4", "--timeout", "120",
                             "--no-control-socket"], cwd=ROOT)
     children.append(web)
