@@ -45,6 +45,35 @@ def db_upgrade():
     click.echo("database at the newest revision")
 
 
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def db_backup(path):
+    """Back up the store to PATH while the dashboard runs (PostgreSQL: pg_dump -Fc; SQLite: a database copy)."""
+    from store.backup import BackupError, backup
+
+    try:
+        written = backup(_settings().database_url, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written: {written} ({written.stat().st_size:,} bytes)")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the store's contents.")
+def db_restore(path, yes):
+    """Replace the store's contents with the backup at PATH (stop the scheduler first)."""
+    from store.backup import BackupError, restore
+
+    if not yes:
+        click.confirm(f"Replace everything in the store with {path}?", abort=True)
+    try:
+        version = restore(_settings().database_url, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"store restored from {path} (data version {version})")
+
+
 def _run_with_progress(source, until=None, label: str = "", replay_from=None) -> "object":
     from tqdm import tqdm
 

@@ -292,7 +292,7 @@ def _cache() -> FrameCache:
     return frame_cache(settings.redis_url, settings.frame_cache_seconds)
 
 
-def _cached(url: str, version: int, start: date, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _cached(url: str, version: str, start: date, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     cache, key = _cache(), cache_key(url, version, start, end)
     frames = cache.get(key)
     if frames is None:
@@ -311,7 +311,10 @@ def clear_cache() -> None:
 def _key(engine: Engine, start: date, end: date):
     if end < start:
         raise ValueError(f"period ends ({end}) before it starts ({start})")
-    return engine.url.render_as_string(hide_password=False), data_version(engine), start, end
+    with engine.connect() as conn:
+        version, changed_at = writes.current_data_version(conn)
+    # The change time too: a restored backup (store/backup.py) may repeat a version number, never its time.
+    return engine.url.render_as_string(hide_password=False), f"{version}@{changed_at}", start, end
 
 
 def measure_frame(engine: Engine, start: date, end: date) -> pd.DataFrame:

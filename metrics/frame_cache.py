@@ -30,10 +30,10 @@ Frames = tuple[pd.DataFrame, ...]
 MAGIC = b"IOCF1"
 
 
-def cache_key(database_url: str, version: int, start: date, end: date) -> str:
+def cache_key(database_url: str, version: str, start: date, end: date) -> str:
     """The database is named by a hash: its URL (and password) never reaches Redis."""
     database = hashlib.sha256(database_url.encode()).hexdigest()[:16]
-    return f"frame:{database}:{version}:{start.isoformat()}:{end.isoformat()}"
+    return f"frame:{database}:{version}:{start.isoformat()}:{end.isoformat()}".replace(" ", "T")
 
 
 def encode(frames: Frames) -> bytes:
