@@ -277,6 +277,22 @@ def worker():
     os._exit(code)  # without waiting for a pull under way (see run_exclusive)
 
 
+@cli.group()
+def assets():
+    """The framework's bundles and the app's assets, for a reverse proxy to serve."""
+
+
+@assets.command("export")
+@click.argument("folder", type=click.Path(file_okay=False))
+def assets_export(folder):
+    """Write the JavaScript bundles and assets, each with a .gz beside it, to FOLDER (README "Production")."""
+    from app import app
+    from ops.bundles import export
+
+    written = export(app, folder)
+    click.echo(f"{len(written)} files, {sum(written.values()) / 2**20:.1f} MiB (plus .gz copies) in {folder}")
+
+
 def _watch_first_pulls(web: subprocess.Popen, grace_seconds: float = 20.0) -> None:
     """A progress bar in the terminal while the scheduler loads a source's history for the first time
     (an empty store: the demo's 17 months take minutes; the page shows the same progress meanwhile)."""
