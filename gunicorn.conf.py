@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parent
 
 def _workers() -> int:
     # Callbacks are CPU-bound Python (frames, figure JSON) with short database waits: a worker per core
-    # plus one covers the waits; threads cover slow clients. 2 × cores + 1 (gunicorn's rule for I/O-bound
-    # apps) measured no better on 2 cores and costs ~120 MB per worker (README "Production").
+    # plus one covers the waits; threads cover slow clients. On 2 cores bench/load.py measured 2, 3 and 5
+    # workers at the same throughput; 3 had the lowest p95, 5 (gunicorn's 2 × cores + 1, a rule for I/O-bound
+    # apps) the highest p95 and 2.5 × the memory of 2 (README "Production").
     return int(os.environ.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) + 1)
 
 

@@ -2,6 +2,7 @@
 
     python bench/load.py --db sqlite   [--days 30] [--users 50] [--walls 20] [--seconds 60] [--workers N]
     python bench/load.py --db postgres [--reuse] ...      # PostgreSQL 127.0.0.1:5432 + Redis 127.0.0.1:6379
+    python bench/load.py --db postgres --store postgresql+psycopg://…/ioc_bench   # an existing store, no seeding
     python bench/load.py --url http://host:port ...       # against a server you started (no seeding, no process table)
 
 It seeds a store with the last --days of demo data (`cli.py demo seed`; --reuse keeps one from a previous run),
@@ -409,6 +410,9 @@ def main() -> None:
     parser.add_argument("--database-url", help="With --url: the store, to pick commune codes from.")
     parser.add_argument("--days", type=int, default=30, help="Days of demo data to seed.")
     parser.add_argument("--reuse", action="store_true", help="Keep a store seeded by a previous run.")
+    parser.add_argument("--store", help="Serve this existing store (a DATABASE_URL) instead of seeding one, e.g. "
+                        "the 10-million-dossier stores of bench/kpis.py: sqlite:///var/bench_kpis.db or "
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/ioc_bench.")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--walls", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
@@ -428,7 +432,11 @@ def main() -> None:
         if not url:
             raise SystemExit("--url needs --database-url (to pick commune codes)")
     else:
-        url, database = prepare_store(args.db, args.days, args.reuse)
+        if args.store:
+            url = args.store
+            database = url.rsplit("/", 1)[-1].split("?")[0] if url.startswith("postgresql") else None
+        else:
+            url, database = prepare_store(args.db, args.days, args.reuse)
         redis_url = REDIS if args.db == "postgres" and not args.no_redis else None
         if redis_url:
             import redis
@@ -451,8 +459,9 @@ def main() -> None:
             sampler.stopped.set()
             sampler.join()
         workers = args.workers or int(os.environ.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) + 1)
-        label = (f"{args.db}{' + Redis' if args.db == 'postgres' and not args.no_redis else ''}, {args.days} days of "
-                 f"demo data, {args.users} explorers + {args.walls} walls, {workers} workers" if not args.url
+        data = f"store {args.store}" if args.store else f"{args.days} days of demo data"
+        label = (f"{args.db}{' + Redis' if args.db == 'postgres' and not args.no_redis else ''}, {data}, "
+                 f"{args.users} explorers + {args.walls} walls, {workers} workers" if not args.url
                  else f"{base}, {args.users} explorers + {args.walls} walls")
         figures = report(results, took, sampler, (load_before, os.getloadavg()[0]), label)
         if args.json:
