@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import random
-import re
 import socket
 import statistics
 import subprocess

@@ -9,7 +9,6 @@ import sys
 import time
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from config import ROOT
