@@ -56,8 +56,11 @@ class StoreLock(ABC):
         takes over within `poll_seconds` of the holder's death."""
         announced = False
         while not (stop is not None and stop.is_set()):
-            if self.try_acquire():
-                return True
+            try:
+                if self.try_acquire():
+                    return True
+            except Exception as exc:  # noqa: BLE001 — the database restarting: stand by and try again
+                log.warning("scheduler lock: %s: %s; trying again", type(exc).__name__, exc)
             if not announced:
                 log.info("another scheduler holds the lock; standing by (checking every %.0fs)", poll_seconds)
                 announced = True
