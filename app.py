@@ -13,6 +13,7 @@ from callbacks import register_all
 from config import ROOT, Settings
 from layouts.i18n import t
 from layouts.shell import app_layout
+from ops import register as register_ops
 from store.db import engine_for
 
 
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     @app.server.get("/healthz")
     def healthz():
         return jsonify(status="ok")
+
+    register_ops(app, settings, engine)  # /readyz and /metrics
 
     # Dash lists its bundles on a worker's first request; in a threaded gunicorn worker the browser's
     # first burst of requests raced that ("dash is not a registered library", seen under gunicorn):

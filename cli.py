@@ -45,6 +45,35 @@ def db_upgrade():
     click.echo("database at the newest revision")
 
 
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def db_backup(path):
+    """Back up the store to PATH while the dashboard runs (PostgreSQL: pg_dump -Fc; SQLite: a database copy)."""
+    from store.backup import BackupError, backup
+
+    try:
+        written = backup(_settings().database_url, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written: {written} ({written.stat().st_size:,} bytes)")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the store's contents.")
+def db_restore(path, yes):
+    """Replace the store's contents with the backup at PATH (stop the scheduler first)."""
+    from store.backup import BackupError, restore
+
+    if not yes:
+        click.confirm(f"Replace everything in the store with {path}?", abort=True)
+    try:
+        version = restore(_settings().database_url, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"store restored from {path} (data version {version})")
+
+
 def _run_with_progress(source, until=None, label: str = "", replay_from=None) -> "object":
     from tqdm import tqdm
 
@@ -234,14 +263,34 @@ def kpis(scope, start, end, as_json, catalogue_markdown):
 
 @cli.command()
 def worker():
-    """Run the scheduler (one process; pulls every configured source on its interval)."""
-    from ingest.pipeline import mark_interrupted
-    from ingest.scheduler import build_scheduler
+    """Run the scheduler (pulls every configured source on its interval). Started twice, one pulls and the
+    other stands by, taking over when the first dies (a lock in the store)."""
+    import threading
 
-    mark_interrupted(_engine())  # one scheduler at a time (ARCHITECTURE.md): what was running has died
-    scheduler = build_scheduler(_settings(), blocking=True)
-    click.echo("scheduler started: " + ", ".join(j.name for j in scheduler.get_jobs()))
-    scheduler.start()
+    from ingest.scheduler import run_exclusive
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    code = run_exclusive(_settings(), stop)
+    logging.shutdown()
+    os._exit(code)  # without waiting for a pull under way (see run_exclusive)
+
+
+@cli.group()
+def assets():
+    """The framework's bundles and the app's assets, for a reverse proxy to serve."""
+
+
+@assets.command("export")
+@click.argument("folder", type=click.Path(file_okay=False))
+def assets_export(folder):
+    """Write the JavaScript bundles and assets, each with a .gz beside it, to FOLDER (README "Production")."""
+    from app import app
+    from ops.bundles import export
+
+    written = export(app, folder)
+    click.echo(f"{len(written)} files, {sum(written.values()) / 2**20:.1f} MiB (plus .gz copies) in {folder}")
 
 
 def _watch_first_pulls(web: subprocess.Popen, grace_seconds: float = 20.0) -> None:
@@ -285,7 +334,8 @@ def serve(workers, scheduler):
     children = []
     if scheduler:
         children.append(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "worker"], cwd=ROOT))
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{settings.port}",
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "app:server",
+                            "--bind", f"127.0.0.1:{settings.port}",
                             "--workers", str(workers), "--threads", "4", "--timeout", "120",
                             "--no-control-socket"], cwd=ROOT)
     children.append(web)

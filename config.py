@@ -21,6 +21,10 @@ class Settings:
     sources_file: str | None
     port: int
     language: str
+    # Production knobs (issue 8); defaults keep the embedded mode working with no Redis.
+    frame_cache_seconds: int = 86400
+    lock_poll_seconds: float = 5.0
+    web_concurrency: int | None = None
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -33,4 +37,7 @@ class Settings:
             sources_file=env.get("IOC_SOURCES") or None,
             port=int(env.get("PORT") or 8050),
             language=env.get("IOC_LANGUAGE") or "vi",
+            frame_cache_seconds=int(env.get("IOC_FRAME_CACHE_SECONDS") or 86400),
+            lock_poll_seconds=float(env.get("IOC_LOCK_POLL_SECONDS") or 5.0),
+            web_concurrency=int(env["WEB_CONCURRENCY"]) if env.get("WEB_CONCURRENCY") else None,
         )

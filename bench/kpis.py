@@ -183,7 +183,7 @@ def _median_ms(fn, runs: int) -> tuple[float, float, list[float]]:
 
 def time_frame(url: str, start: date, end: date, runs: int) -> dict:
     engine = engine_for(url)
-    frame._cached.cache_clear()
+    frame.clear_cache()
     t = time.perf_counter()
     frame.compute(engine, start, end)
     first = (time.perf_counter() - t) * 1000

@@ -1,7 +1,8 @@
 """KPI frames: every KPI of the catalogue for every unit (and the city) over a period, from rollups.
 
 The frame is cached per (database, data version, period): a new batch bumps the version, so a
-cached frame is never stale and never recomputed while the data stands still. Reads touch only the
+cached frame is never stale and never recomputed while the data stands still; with REDIS_URL set the cache
+is shared by every web worker (metrics/frame_cache.py). Reads touch only the
 rollup tables (store/rollups.py): per-unit measures, the processing-time histogram, the backlog stocks
 at the period's last day and the document counts. Whole calendar months are read from the monthly
 rollups and only the days of partial months from the daily ones (a month: ~180 rows per table instead of
@@ -11,13 +12,14 @@ rollups and only the days of partial months from the daily ones (a month: ~180 r
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Date, Engine, bindparam, func, select, text
 
+from config import Settings
 from metrics.calendar import is_working_day
+from metrics.frame_cache import FrameCache, cache_key, frame_cache
 from metrics.kpis import CATALOGUE, MEASURES
 from store import writes
 from store.rollups import month_end, month_start
@@ -284,17 +286,35 @@ def compute(engine: Engine, start: date, end: date, monthly: bool = True) -> tup
             pd.DataFrame(_kpis(m, list(MEASURES)), index=index, columns=list(CATALOGUE)))
 
 
-@lru_cache(maxsize=128)
-def _cached(url: str, version: int, start: date, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from store.db import engine_for
+def _cache() -> FrameCache:
+    """In-process, or Redis shared by every web worker when REDIS_URL is set (metrics/frame_cache.py)."""
+    settings = Settings.from_env()
+    return frame_cache(settings.redis_url, settings.frame_cache_seconds)
 
-    return compute(engine_for(url), start, end)
+
+def _cached(url: str, version: str, start: date, end: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cache, key = _cache(), cache_key(url, version, start, end)
+    frames = cache.get(key)
+    if frames is None:
+        from store.db import engine_for
+
+        frames = compute(engine_for(url), start, end)
+        cache.set(key, frames)
+    return frames
+
+
+def clear_cache() -> None:
+    """Forget this process's frames (a benchmark's cold start); Redis entries expire on their own."""
+    _cache().clear()
 
 
 def _key(engine: Engine, start: date, end: date):
     if end < start:
         raise ValueError(f"period ends ({end}) before it starts ({start})")
-    return engine.url.render_as_string(hide_password=False), data_version(engine), start, end
+    with engine.connect() as conn:
+        version, changed_at = writes.current_data_version(conn)
+    # The change time too: a restored backup (store/backup.py) may repeat a version number, never its time.
+    return engine.url.render_as_string(hide_password=False), f"{version}@{changed_at}", start, end
 
 
 def measure_frame(engine: Engine, start: date, end: date) -> pd.DataFrame:
