@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from callbacks.context import PageQuery
 from layouts import ranking as ranking_layout
 from layouts.components import format_kpi, period_note
+from layouts.plan02 import SIGN
 from layouts.ranking import DEFAULT_KPI, RANK_KPIS, ids
 from layouts.shell import URL
 from metrics.frame import kpi_frame, rank
@@ -43,7 +44,7 @@ def target_text(kpi_id: str, lang: str) -> str | None:
     target = commune_target(kpi_id)
     if target is None:
         return None
-    return f"{target.comparison} {format_kpi(kpi_id, target.threshold, lang)} ({target.source})"
+    return f"{SIGN[target.comparison]} {format_kpi(kpi_id, target.threshold, lang)} ({target.source})"
 
 
 def ranking_page(engine: Engine, query: PageQuery):

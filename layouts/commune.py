@@ -101,7 +101,7 @@ def sector_rows(view: CommuneView, lang: str) -> list[list]:
             dcc.Link(name, href=f"{view.base}/sector/{r['slug']}{view.search.search(sector=None)}"),
             number(r["received"], lang), number(r["completed"], lang), format_kpi("on_time_rate", r["on_time_rate"], lang),
             format_kpi("online_share", r["online_share"], lang),
-            dcc.Link(t("clear_filter" if chosen else "filter_by", lang),
+            dcc.Link(t("clear_filter" if chosen else "filter", lang),
                      href=f"{view.base}{view.search.search(sector=None if chosen else r['slug'])}",
                      className="filter-link", title=f"{t('clear_filter' if chosen else 'filter_by', lang)}: {name}"),
         ])

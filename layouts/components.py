@@ -25,31 +25,32 @@ def delta_text(kpi_id: str, value, previous, lang: str) -> str | None:
     if value is None or previous is None or pd.isna(value) or pd.isna(previous):
         return None
     kpi = CATALOGUE[kpi_id]
-    change = float(value) - float(previous)
+    decimals = 0 if kpi.unit == "count" else 1
+    change = round(float(value) - float(previous), decimals)  # a change the shown digits cannot tell is none
     if change == 0:
         return f"= {t('unchanged', lang)}"
     better = (change > 0) == (kpi.better == "higher")
     unit = f" {t('points', lang)}" if kpi.unit == "percent" else ""
     sign = "+" if change > 0 else "−"
-    amount = number(abs(change), lang, 1 if kpi.unit != "count" else 0)
+    amount = number(abs(change), lang, decimals)
     return f"{'▲' if change > 0 else '▼'} {sign}{amount}{unit} · {t('better' if better else 'worse', lang)}"
 
 
 def tiles(row, lang: str, previous=None, kpis: tuple[str, ...] = TILE_KPIS, compared: Period | None = None):
     """One tile per headline KPI; the definition and source are the tile's tooltip (title). With a
-    comparison row, each tile also shows its change against it."""
+    comparison period, each tile also shows its change against the `previous` row."""
     out = []
     for kpi_id in kpis:
         kpi = CATALOGUE[kpi_id]
         value = row.get(kpi_id) if row is not None else None
         parts = [html.Div(kpi.name(lang), className="tile-label"),
                  html.Div(format_kpi(kpi_id, value, lang), className="tile-value", **{"data-kpi": kpi_id})]
-        if previous is not None:
-            before = previous.get(kpi_id)
+        if compared is not None:  # a comparison without a row (no data then) says so on every tile
+            before = previous.get(kpi_id) if previous is not None else None
             delta = delta_text(kpi_id, value, before, lang)
             parts.append(html.Div([delta or t("no_comparison", lang), html.Br(),
-                                   f"{period_label(compared, lang)}: {format_kpi(kpi_id, before, lang)}"
-                                   if compared else ""], className="tile-delta", **{"data-delta": kpi_id}))
+                                   f"{period_label(compared, lang)}: {format_kpi(kpi_id, before, lang)}"],
+                                  className="tile-delta", **{"data-delta": kpi_id}))
         out.append(html.Div(parts, className="tile", title=f"{t('definition', lang)}: {kpi.definition(lang)}"
                                                            f"\n{t('source', lang)}: {kpi.source}"))
     return out

@@ -2,6 +2,7 @@
 (in words and by symbol), trend and projection (metrics.targets.evaluate)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from dash import html
 
@@ -9,6 +10,7 @@ from layouts.components import format_kpi, status_badge, table
 from layouts.i18n import day, number, t
 
 PATH = "/plan02"
+SIGN = {">=": "≥", "<=": "≤"}
 
 
 def _value(kpi, value, lang: str) -> str:
@@ -26,16 +28,16 @@ def target_rows(evaluated: pd.DataFrame, lang: str, communes: int) -> list[list]
     rows = []
     for target_id, r in evaluated.iterrows():
         kpi = r["kpi"]
-        threshold = "–" if pd.isna(r["threshold"]) or kpi is None else f"{r['comparison']} {format_kpi(kpi, r['threshold'], lang)}"
+        threshold = "–" if pd.isna(r["threshold"]) or kpi is None else f"{SIGN[r['comparison']]} {format_kpi(kpi, r['threshold'], lang)}"
         at_deadline = _value(kpi, r["value_at_deadline"], lang)
-        if r["met_at_deadline"] is not None:
+        if isinstance(r["met_at_deadline"], (bool, np.bool_)):  # None (not judged) may arrive as NaN
             at_deadline += f" ({t('met' if r['met_at_deadline'] else 'not_met', lang)})"
         projection = _value(kpi, r["projection"], lang)
         if r["next_deadline"] is not None and projection != "–":
             projection += f" ({day(r['next_deadline'], lang)})"
         title = r["title_vi"] if lang == "vi" else r["title_en"]
-        if r["communes_met_now"] is not None:
-            title += f" · {t('communes_met', lang)}: {r['communes_met_now']}/{communes}"
+        if pd.notna(r["communes_met_now"]):
+            title += f" · {t('communes_met', lang)}: {int(r['communes_met_now'])}/{communes}"
         rows.append([target_id, html.Span(title, title=r["note"] or None), threshold,
                      f"{r['source']} [{r['confidence']}]", day(r["deadline"], lang), at_deadline,
                      _value(kpi, r["value_now"], lang), status_badge(r["status"], lang), _trend(kpi, r["trend_per_month"], lang),

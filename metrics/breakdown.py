@@ -5,7 +5,9 @@ a breakdown can count: the sector rollup (dossier_daily: unit, day, sector) carr
 fully-online and completed early / on time / late, so every KPI built only from those is available; the
 others (stocks, durations, digitisation, ...) are not broken down and are left out rather than shown wrong.
 Procedures have no rollup: they are counted from the dossiers of one unit, with the rollups' on-time rule,
-and the result is cached by data version like the KPI frames.
+and the result is cached by data version like the KPI frames. The dossiers are indexed by day, not by unit,
+so this reads the whole city's dossiers of the period and keeps one unit's (bench/breakdown.py: ~0.3 s for
+124,000 dossiers in the period; one read for every unit at once, grouped by unit, measured 2.5 s).
 """
 from __future__ import annotations
 

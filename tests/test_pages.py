@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import timedelta
 
 import numpy as np
@@ -132,7 +133,8 @@ def test_plan02_and_decision_766_pages(client):
     plan = text_of(route(client, "/plan02"))
     for target in targets():
         assert f'"{target.id}"' in plan
-    assert "Kế hoạch 02-KH/BCĐTW" in plan or "02-KH/BCĐTW" in plan
+    assert "02-KH/BCĐTW" in plan and "≥ 80,0 %" in plan
+    assert not re.search(r"\bnan\b", plan, re.IGNORECASE)  # not-judged and not-counted cells are dashes
     d766 = route(client, "/d766", "?grain=quarter&lang=en")
     text = text_of(d766)
     assert "Decision 766" in text and "The 168 communes" in text and "Departments" in text

@@ -99,3 +99,4 @@ def test_a_change_is_said_in_words_and_by_arrow_not_colour():
     assert delta_text("dossiers_open", 120, 100, "en") == "▲ +20 · worse"  # fewer open dossiers is better
     assert delta_text("on_time_rate", 80.0, None, "vi") is None
     assert delta_text("dossiers_received", 5, 5, "en") == "= unchanged"
+    assert delta_text("on_time_rate", 98.91, 98.94, "vi") == "= không đổi"  # −0,03: not shown as −0,0
