@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 def register_all(app, engine: Engine) -> None:
     from callbacks import commune, overview, router, sources
-    from callbacks import d766, procedure, ranking, sector
+    from callbacks import city_sector, d766, procedure, ranking, sector
 
     router.register(app, engine)
     overview.register(app, engine)
@@ -16,3 +16,4 @@ def register_all(app, engine: Engine) -> None:
     procedure.register(app, engine)
     ranking.register(app, engine)
     d766.register(app, engine)
+    city_sector.register(app, engine)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dash import Input, Output, State, html
 from sqlalchemy import Engine
 
+from callbacks.city_sector import city_sector_page
 from callbacks.commune import commune_page
 from callbacks.context import DRILL_PATH, PageQuery, freshness
 from callbacks.d766 import d766_page
@@ -14,6 +15,7 @@ from callbacks.sector import sector_page
 from callbacks.sources import sources_page
 from geo.communes import boundaries_geojson, inset_codes
 from layouts import overview as overview_layout
+from layouts import city_sector as city_sector_layout
 from layouts import d766 as d766_layout
 from layouts import plan02 as plan02_layout
 from layouts import ranking as ranking_layout
@@ -61,6 +63,8 @@ def register(app, engine: Engine) -> None:
             body = plan02_page(engine, query)
         elif (pathname or "/").rstrip("/") == d766_layout.PATH:
             body = d766_page(engine, query)
+        elif (pathname or "/").startswith(city_sector_layout.PATH):
+            body = city_sector_page(engine, query, pathname[len(city_sector_layout.PATH):].strip("/"))
         else:
             body = html.Div([html.H1(t("not_found", query.lang))], className="not-found")
         return [top, body]

@@ -139,6 +139,8 @@ MESSAGES = {
     "measurable": ("Điểm đo được", "Measurable points"),
     "departments": ("Sở, ban, ngành", "Departments"),
     "communes_168": ("168 xã, phường, đặc khu", "The 168 communes"),
+    "communes_in_sector": ("Các xã, phường có hồ sơ lĩnh vực này trong kỳ", "Communes with dossiers of this sector"),
+    "sector_in_city": ("Lĩnh vực này trên toàn Thành phố", "This sector across the city"),
 }
 
 

@@ -29,4 +29,5 @@ def layout(*, lang: str, trail: list, sector: str, commune_name: str, period_key
            view: DrillView, procedures: pd.DataFrame, base: str, search: str):
     return drill_frame(PREFIX, lang, trail, sector, f"{t('sector', lang)} · {commune_name}", period_key, cmp, view,
                        [html.Div(procedure_table(procedures, base, search, lang), id=ids.PROCEDURES,
-                                 className="panel")])
+                                 className="panel"),
+                        html.P(dcc.Link(t("sector_in_city", lang), href=f"/sector/{base.rsplit('/', 1)[1]}{search}"))])

@@ -40,10 +40,13 @@ _SECTOR_Q = {
     False: text(f"SELECT sector, {_SUMS} FROM dossier_daily WHERE day BETWEEN :s AND :e "
                 f"GROUP BY sector").bindparams(*_DAYS),
 }
-_SECTOR_DAILY_Q = text("SELECT day, SUM(received) AS received, SUM(completed_early + completed_on_time) AS "
-                       "completed_on_time, SUM(completed_late) AS completed_late FROM dossier_daily "
-                       "WHERE unit_code = :u AND day BETWEEN :s AND :e AND sector = :sector "
-                       "GROUP BY day ORDER BY day").bindparams(*_DAYS)
+_SECTOR_DAILY_Q = {one: text(f"SELECT day, SUM(received) AS received, SUM(completed_early + completed_on_time) AS "
+                             f"completed_on_time, SUM(completed_late) AS completed_late FROM dossier_daily "
+                             f"WHERE {'unit_code = :u AND ' if one else ''}day BETWEEN :s AND :e AND sector = :sector "
+                             f"GROUP BY day ORDER BY day").bindparams(*_DAYS) for one in (True, False)}
+# One sector in every unit (the city-level sector page): the period's rows of the day index, one sector kept.
+_SECTOR_UNITS_Q = text(f"SELECT unit_code, {_SUMS} FROM dossier_daily WHERE day BETWEEN :s AND :e "
+                       f"AND sector = :sector GROUP BY unit_code").bindparams(*_DAYS)
 # Procedures: the same events the rollups count (a receipt on its received day, an end on its completed day).
 _EVENTS = f"""
     SELECT sector, procedure_code, procedure_name, received_day AS day, 1 AS received,
@@ -128,11 +131,29 @@ def _procedures(url: str, version: int, unit_code: str, start: date, end: date) 
     return out.sort_values(["received", "completed"], ascending=False)
 
 
-def sector_daily(engine: Engine, unit_code: str, start: date, end: date, sector: str) -> pd.DataFrame:
-    """One sector's dossiers by day in one unit: received, completed on time (early included), late."""
+def sector_daily(engine: Engine, unit_code: str | None, start: date, end: date, sector: str) -> pd.DataFrame:
+    """One sector's dossiers by day in one unit (or the city, `unit_code` None): received, completed on time
+    (early included), late."""
     with engine.connect() as conn:
-        rows = conn.execute(_SECTOR_DAILY_Q, {**_params(unit_code, start, end), "sector": sector}).mappings().all()
+        rows = conn.execute(_SECTOR_DAILY_Q[unit_code is not None],
+                            {**_params(unit_code, start, end), "sector": sector}).mappings().all()
     return _daily(rows)
+
+
+def sector_units(engine: Engine, sector: str, start: date, end: date) -> pd.DataFrame:
+    """One sector in every unit with dossiers of it in the period: rows by unit code; the measures and
+    BREAKDOWN_KPIS as sector_breakdown."""
+    return _sector_units(_url(engine), data_version(engine), sector, start, end).copy()
+
+
+@lru_cache(maxsize=64)
+def _sector_units(url: str, version: int, sector: str, start: date, end: date) -> pd.DataFrame:
+    from store.db import engine_for
+
+    with engine_for(url).connect() as conn:
+        rows = conn.execute(_SECTOR_UNITS_Q, {**_params(None, start, end), "sector": sector}).mappings().all()
+    measures = pd.DataFrame(rows, columns=["unit_code", *BREAKDOWN_MEASURES]).set_index("unit_code")
+    return _with_kpis(measures.astype(float))
 
 
 def procedure_daily(engine: Engine, unit_code: str, start: date, end: date, procedure_code: str) -> pd.DataFrame:

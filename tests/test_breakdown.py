@@ -122,3 +122,14 @@ def test_breakdowns_on_demo_data_equal_a_direct_count_of_the_dossiers(engine):
 def test_slug_strips_vietnamese_marks():
     assert slug("Đăng ký, quản lý cư trú") == "dang-ky-quan-ly-cu-tru"
     assert slug("An toàn thực phẩm") == "an-toan-thuc-pham"
+
+
+def test_one_sector_across_units_and_the_city(seeded):
+    from metrics.breakdown import sector_units
+
+    units = sector_units(seeded, "Chứng thực", *PERIOD)
+    assert units.loc[UNIT, ["received", "completed"]].tolist() == [3, 2]
+    assert units.loc[OTHER, ["received", "completed", "on_time_rate"]].tolist() == [1, 1, 100]
+    city = sector_daily(seeded, None, *PERIOD, "Chứng thực")
+    assert city["received"].sum() == 4 and city["completed_on_time"].sum() == 3
+    assert set(sector_units(seeded, "Hộ tịch", *PERIOD).index) == {UNIT}

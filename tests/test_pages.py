@@ -148,3 +148,15 @@ def test_plan02_and_decision_766_pages(client):
 def test_navigation_links_on_every_page(client):
     hrefs = links(route(client, "/plan02", "?lang=en"))
     assert {"/ranking?lang=en", "/plan02?lang=en", "/d766?lang=en"} <= set(hrefs)
+
+
+def test_one_sector_across_the_city_links_down_to_each_commune(client):
+    sector = route(client, f"/commune/{UNIT}/sector/ho-tich", "?period=7d")
+    assert "/sector/ho-tich?period=7d" in links(sector)
+    page = route(client, "/sector/ho-tich", "?period=7d&cmp=prev")
+    text = text_of(page)
+    assert "Hộ tịch" in text and "Phường Vũng Tàu" in text
+    assert f"/commune/{UNIT}/sector/ho-tich?period=7d&cmp=prev" in links(page)
+    crumbs = next(c for c in walk(page) if c.get("props", {}).get("className") == "breadcrumb")
+    assert links(crumbs) == ["/?period=7d&cmp=prev"]
+    assert "Không tìm thấy" in text_of(route(client, "/sector/khong-co"))
