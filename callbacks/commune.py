@@ -48,12 +48,15 @@ def commune_page(engine: Engine, query: PageQuery, code: str):
 
 
 def register(app, engine: Engine) -> None:
+    # The pickers are outputs too: going back in the browser's history shows the period and comparison
+    # the restored URL says (their own callback then finds the URL already right).
     @app.callback(*[Output(i, _PROPERTY.get(i, "children")) for i in DYNAMIC],
+                  Output(ids.PERIOD, "value"), Output(ids.CMP, "value"),
                   Input(URL, "search"), State(ids.CODE, "data"), prevent_initial_call=True)
     def redraw(search, code):
         query = PageQuery.parse(search)
         parts = commune_layout.dynamic(commune_view(engine, query, code), query.lang)
-        return [parts[i] for i in DYNAMIC]
+        return [parts[i] for i in DYNAMIC] + [query.period.key, query.cmp or "none"]
 
     pickers_in_url(app, ids.PERIOD, ids.CMP)
 

@@ -84,6 +84,7 @@ def test_a_click_on_a_sector_filters_through_the_url_and_the_page_redraws_from_i
                                                         "commune-sectors") else "children"}
                for i in ("commune-note", "commune-tiles", "commune-dossiers", "commune-tickets", "commune-documents",
                          "commune-sectors", "commune-sector-table", "commune-filter", "commune-procedures")]
+    outputs += [{"id": "commune-period", "property": "value"}, {"id": "commune-cmp", "property": "value"}]
     redrawn = call(client, outputs, [{"id": "url", "property": "search", "value": "?sector=ho-tich&cmp=prev"}],
                    [{"id": "commune-code", "property": "data", "value": UNIT}])
     procedures = text_of(redrawn["commune-procedures"])
@@ -93,6 +94,7 @@ def test_a_click_on_a_sector_filters_through_the_url_and_the_page_redraws_from_i
     assert sum(values(daily["data"][0]["y"])) == 2  # Hộ tịch's two receipts, not the commune's four
     assert len(daily["data"]) == 4  # the comparison's dashed series
     assert "Bỏ lọc" in text_of(redrawn["commune-filter"])
+    assert (redrawn["commune-period"]["value"], redrawn["commune-cmp"]["value"]) == ("30d", "prev")
     assert "kém hơn" in text_of(redrawn["commune-tiles"]) or "tốt hơn" in text_of(redrawn["commune-tiles"]) \
         or "không so sánh được" in text_of(redrawn["commune-tiles"])
 
