@@ -9,7 +9,7 @@ from callbacks.context import PageQuery, pickers_in_url
 from layouts import commune as commune_layout
 from layouts.commune import CommuneView, ids
 from layouts.shell import URL
-from metrics.breakdown import procedure_breakdown, sector_breakdown, sector_daily
+from metrics.breakdown import every_day, procedure_breakdown, sector_breakdown, sector_daily
 from metrics.early_warning import early_warning
 from metrics.frame import commune_series, kpi_frame
 from metrics.time import now
@@ -26,12 +26,14 @@ def commune_view(engine: Engine, query: PageQuery, code: str) -> CommuneView:
     by_slug = dict(zip(sectors["slug"], sectors.index))
     sector = by_slug.get(query.sector)  # an unknown slug (no dossiers in this period) filters nothing
     daily = (lambda p: sector_daily(engine, code, p.start, p.end, sector)) if sector else \
-        (lambda p: commune_series(engine, code, p.start, p.end)["dossiers"])
+        (lambda p: every_day(commune_series(engine, code, p.start, p.end)["dossiers"], p.start, p.end))
+    series = commune_series(engine, code, period.start, period.end)
+    series["dossiers"] = every_day(series["dossiers"], period.start, period.end)
     return CommuneView(
         code=code, base=f"/commune/{code}", search=query, period=period, compared=compared,
         row=kpi_frame(engine, period.start, period.end).loc[code],
         previous=kpi_frame(engine, compared.start, compared.end).loc[code] if compared else None,
-        series=commune_series(engine, code, period.start, period.end),
+        series=series,
         compared_series=daily(compared) if compared else None, sectors=sectors, sector=sector,
         sector_series=daily(period) if sector else None,
         procedures=procedure_breakdown(engine, code, period.start, period.end, sector))

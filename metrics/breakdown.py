@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -137,7 +137,7 @@ def sector_daily(engine: Engine, unit_code: str | None, start: date, end: date, 
     with engine.connect() as conn:
         rows = conn.execute(_SECTOR_DAILY_Q[unit_code is not None],
                             {**_params(unit_code, start, end), "sector": sector}).mappings().all()
-    return _daily(rows)
+    return _daily(rows, start, end)
 
 
 def sector_units(engine: Engine, sector: str, start: date, end: date) -> pd.DataFrame:
@@ -161,10 +161,17 @@ def procedure_daily(engine: Engine, unit_code: str, start: date, end: date, proc
     with engine.connect() as conn:
         rows = conn.execute(_PROCEDURE_DAILY_Q, {**_params(unit_code, start, end), "p": procedure_code}
                             ).mappings().all()
-    return _daily(rows)
+    return _daily(rows, start, end)
 
 
-def _daily(rows) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=DAILY_COLUMNS)
-    frame["day"] = [date.fromisoformat(d) if isinstance(d, str) else d for d in frame["day"]]
-    return frame.astype({c: np.int64 for c in DAILY_COLUMNS[1:]})
+def every_day(series: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """A by-day count series with a row for every day of the period: a day without rows counted nothing
+    (0), so a chart draws it at 0 instead of joining its neighbours across it."""
+    days = pd.Index([start + timedelta(days=i) for i in range((end - start).days + 1)], name="day")
+    counts = series.assign(day=[date.fromisoformat(d) if isinstance(d, str) else d for d in series["day"]])
+    counts = counts.set_index("day").reindex(days, fill_value=0)
+    return counts.astype(np.int64).reset_index()
+
+
+def _daily(rows, start: date, end: date) -> pd.DataFrame:
+    return every_day(pd.DataFrame(rows, columns=DAILY_COLUMNS), start, end)

@@ -81,7 +81,7 @@ def test_procedure_breakdown_equals_the_sector_rollup(seeded):
     only = procedure_breakdown(seeded, UNIT, *PERIOD, sector="Hộ tịch")
     assert only.index.tolist() == ["2.001"]
     daily = procedure_daily(seeded, UNIT, *PERIOD, "2.001")
-    assert daily["received"].sum() == 3 and daily["completed_late"].sum() == 2
+    assert daily["received"].sum() == 3 and daily["completed_late"].sum() == 2 and len(daily) == 31
     assert sector_daily(seeded, UNIT, *PERIOD, "Hộ tịch")[["received", "completed_on_time", "completed_late"]] \
         .sum().tolist() == [3, 1, 2]
 
@@ -133,3 +133,10 @@ def test_one_sector_across_units_and_the_city(seeded):
     city = sector_daily(seeded, None, *PERIOD, "Chứng thực")
     assert city["received"].sum() == 4 and city["completed_on_time"].sum() == 3
     assert set(sector_units(seeded, "Hộ tịch", *PERIOD).index) == {UNIT}
+
+
+def test_a_day_without_dossiers_counts_zero_in_the_daily_series(seeded):
+    daily = procedure_daily(seeded, UNIT, date(2025, 8, 1), date(2025, 8, 10), "2.001")
+    assert daily["day"].tolist() == [date(2025, 8, d) for d in range(1, 11)]
+    assert daily.set_index("day").loc[date(2025, 8, 6), "completed_late"] == 1  # h1
+    assert daily.set_index("day").loc[date(2025, 8, 2)].tolist() == [0, 0, 0]
