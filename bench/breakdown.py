@@ -3,7 +3,8 @@
     python bench/breakdown.py --db sqlite:////path/ioc.db [--runs 7] [--communes 5]
 
 Without their caches, for the last 30 days and since 1 July 2025, for the busiest communes: the sector
-breakdown (dossier_daily), the procedure breakdown (dossiers) and one procedure by day (dossiers);
+breakdown (dossier_daily) and the read of the commune's dossiers by procedure and day (dossiers) that the
+procedure tables and charts are cut from;
 then the router's render of each new page (first: caches cold for the page's own reads; then: warm).
 """
 from __future__ import annotations
@@ -56,12 +57,10 @@ def main() -> None:
         print(f"{label:>15} sectors of one commune (dossier_daily): median "
               f"{statistics.median(m for m, _ in sectors):8.1f} ms (best {min(b for _, b in sectors):.1f}), "
               f"{len(busiest)} communes")
-        procedures = [timed(lambda c=c: breakdown._procedures.__wrapped__(url, -1, c, start, newest), args.runs)
+        procedures = [timed(lambda c=c: breakdown._procedure_days.__wrapped__(url, -1, c, start, newest), args.runs)
                       for c in busiest]
-        print(f"{label:>15} procedures of one commune (dossiers):  median "
+        print(f"{label:>15} procedures × days of one commune (dossiers): median "
               f"{statistics.median(m for m, _ in procedures):8.1f} ms (best {min(b for _, b in procedures):.1f})")
-        median, best = timed(lambda: breakdown.procedure_daily(engine, busiest[0], start, newest, "X.HT.01"), args.runs)
-        print(f"{label:>15} one procedure by day (dossiers):       median {median:8.1f} ms (best {best:.1f})")
     pages(args.db, busiest[0], newest, args.runs)
     print(f"load {os.getloadavg()[0]:.2f}")
 
