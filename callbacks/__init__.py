@@ -6,8 +6,14 @@ from sqlalchemy import Engine
 
 def register_all(app, engine: Engine) -> None:
     from callbacks import commune, overview, router, sources
+    from callbacks import city_sector, d766, procedure, ranking, sector
 
     router.register(app, engine)
     overview.register(app, engine)
     commune.register(app, engine)
     sources.register(app, engine)
+    sector.register(app, engine)
+    procedure.register(app, engine)
+    ranking.register(app, engine)
+    d766.register(app, engine)
+    city_sector.register(app, engine)

@@ -1,24 +1,30 @@
 """The router: the URL's path picks the page; the page's state (language, period, KPI) is its query."""
 from __future__ import annotations
 
-import re
-
 from dash import Input, Output, State, html
 from sqlalchemy import Engine
 
-from callbacks.context import PageQuery, freshness
+from callbacks.city_sector import city_sector_page
+from callbacks.commune import commune_page
+from callbacks.context import DRILL_PATH, PageQuery, freshness
+from callbacks.d766 import d766_page
+from callbacks.plan02 import plan02_page
+from callbacks.procedure import procedure_page
+from callbacks.ranking import ranking_page
+from callbacks.sector import sector_page
 from callbacks.sources import sources_page
 from geo.communes import boundaries_geojson, inset_codes
-from layouts import commune as commune_layout
 from layouts import overview as overview_layout
+from layouts import city_sector as city_sector_layout
+from layouts import d766 as d766_layout
+from layouts import plan02 as plan02_layout
+from layouts import ranking as ranking_layout
 from layouts import sources as sources_layout
 from layouts.components import format_kpi
 from layouts.i18n import t
 from layouts.shell import PAGE, URL, header
-from metrics.frame import CITY, commune_series, kpi_frame
+from metrics.frame import CITY, kpi_frame
 from metrics.units import commune_table
-
-COMMUNE_PATH = re.compile(r"^/commune/(?P<code>[^/]+)/?$")
 
 
 def overview_page(engine: Engine, query: PageQuery):
@@ -31,17 +37,6 @@ def overview_page(engine: Engine, query: PageQuery):
                                   city_row=frame.loc[CITY], figure=fig)
 
 
-def commune_page(engine: Engine, query: PageQuery, code: str):
-    communes = commune_table(engine)
-    home = "/" + query.search(kpi=None)
-    if code not in communes.index:
-        return commune_layout.not_found(query.lang, code, home)
-    frame = kpi_frame(engine, query.period.start, query.period.end)
-    series = commune_series(engine, code, query.period.start, query.period.end)
-    return commune_layout.layout(lang=query.lang, period_key=query.period.key, commune=communes.loc[code],
-                                 row=frame.loc[code], series=series, home_href=home)
-
-
 def register(app, engine: Engine) -> None:
     settings = app.server.config["IOC_SETTINGS"]
 
@@ -51,13 +46,25 @@ def register(app, engine: Engine) -> None:
         other = "en" if query.lang == "vi" else "vi"
         top = header(query.lang, freshness(engine, settings.sources_file),
                      lang_href=f"{pathname or '/'}{query.search(lang=other)}")
-        match = COMMUNE_PATH.match(pathname or "/")
-        if match:
+        match = DRILL_PATH.match(pathname or "/")
+        if match and match.group("procedure"):
+            body = procedure_page(engine, query, match.group("code"), match.group("sector"), match.group("procedure"))
+        elif match and match.group("sector"):
+            body = sector_page(engine, query, match.group("code"), match.group("sector"))
+        elif match:
             body = commune_page(engine, query, match.group("code"))
         elif (pathname or "/") == "/":
             body = overview_page(engine, query)
         elif (pathname or "/").rstrip("/") == sources_layout.PATH:
             body = sources_page(engine, query, settings.sources_file)
+        elif (pathname or "/").rstrip("/") == ranking_layout.PATH:
+            body = ranking_page(engine, query)
+        elif (pathname or "/").rstrip("/") == plan02_layout.PATH:
+            body = plan02_page(engine, query)
+        elif (pathname or "/").rstrip("/") == d766_layout.PATH:
+            body = d766_page(engine, query)
+        elif (pathname or "/").startswith(city_sector_layout.PATH):
+            body = city_sector_page(engine, query, pathname[len(city_sector_layout.PATH):].strip("/"))
         else:
             body = html.Div([html.H1(t("not_found", query.lang))], className="not-found")
         return [top, body]

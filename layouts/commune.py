@@ -1,52 +1,65 @@
-"""A commune's drill-down: its tiles and its series (dossiers, hotline tickets, documents)."""
+"""A commune's drill-down: its tiles and series, its sectors (a click filters the daily chart and the
+procedure table), its procedures and its early-warning list."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from layouts.components import period_picker, tiles
-from layouts.i18n import number, t
+from layouts.components import (COMPARED, GRAPH_CONFIG, INCOMING, OUTGOING, RECEIVED, breadcrumb, chart_base,
+                                comparison_picker, dossiers_figure, format_kpi, period_note, period_picker, table,
+                                tiles)
+from layouts.i18n import day, number, t
+from metrics.breakdown import slug
+from metrics.periods import Period
 
 
 class ids:
     PERIOD = "commune-period"
+    CMP = "commune-cmp"
+    NOTE = "commune-note"
     TILES = "commune-tiles"
     DOSSIERS = "commune-dossiers"
     TICKETS = "commune-tickets"
     DOCUMENTS = "commune-documents"
     CODE = "commune-code"
+    SECTORS = "commune-sectors"
+    SECTOR_TABLE = "commune-sector-table"
+    FILTER = "commune-filter"
+    PROCEDURES = "commune-procedures"
+    WARNINGS = "commune-warnings"
 
 
-GRAPH_CONFIG = {"displaylogo": False}
-# Okabe–Ito colours: distinguishable with every common colour-vision deficiency.
-RECEIVED, ON_TIME, LATE, INCOMING, OUTGOING = "#0072B2", "#009E73", "#D55E00", "#56B4E9", "#E69F00"
+PROCEDURES_SHOWN = 15
+WARNINGS_SHOWN = 50
 
 
-def _base(fig: go.Figure, title: str, lang: str) -> go.Figure:
-    fig.update_layout(title={"text": title}, margin={"l": 40, "r": 10, "t": 50, "b": 40}, height=340,
-                      legend={"orientation": "h", "y": -0.2}, paper_bgcolor="rgba(0,0,0,0)",
-                      separators=",." if lang == "vi" else ".,")  # plotly: decimal mark, then thousands
-    # Day/month numbers read the same in both languages (plotly's month names would be English).
-    fig.update_xaxes(tickformat="%d/%m", hoverformat="%d/%m/%Y")
-    return fig
+@dataclass(frozen=True)
+class CommuneView:
+    """Everything the period, the comparison and the sector filter change, as the metrics layer gave it."""
 
-
-def dossiers_figure(series: pd.DataFrame, lang: str) -> go.Figure:
-    fig = go.Figure([
-        go.Scatter(x=series["day"], y=series["received"], name=t("received", lang), line={"color": RECEIVED}),
-        go.Bar(x=series["day"], y=series["completed_on_time"], name=t("completed_on_time", lang),
-               marker_color=ON_TIME),
-        go.Bar(x=series["day"], y=series["completed_late"], name=t("completed_late", lang), marker_color=LATE),
-    ])
-    fig.update_layout(barmode="stack")
-    return _base(fig, t("dossiers_by_day", lang), lang)
+    code: str
+    base: str            # the commune's path (links below it are built on it)
+    search: object       # PageQuery: builds the links' query strings
+    period: Period
+    compared: Period | None
+    row: pd.Series
+    previous: pd.Series | None
+    series: dict[str, pd.DataFrame]
+    compared_series: pd.DataFrame | None
+    sectors: pd.DataFrame
+    sector: str | None   # the filtering sector's name, or None
+    sector_series: pd.DataFrame | None
+    procedures: pd.DataFrame
 
 
 def tickets_figure(series: pd.DataFrame, lang: str) -> go.Figure:
     fig = go.Figure(go.Bar(y=series["category"], x=series["received"], orientation="h", marker_color=RECEIVED))
     fig.update_yaxes(autorange="reversed")
-    return _base(fig, t("tickets_by_category", lang), lang)
+    return chart_base(fig, t("tickets_by_category", lang), lang)
 
 
 def documents_figure(series: pd.DataFrame, lang: str) -> go.Figure:
@@ -56,35 +69,126 @@ def documents_figure(series: pd.DataFrame, lang: str) -> go.Figure:
         traces.append(go.Bar(x=part["day"], y=part["total"], name=t(direction, lang), marker_color=colour))
     fig = go.Figure(traces)
     fig.update_layout(barmode="group")
-    return _base(fig, t("documents_by_direction", lang), lang)
+    return chart_base(fig, t("documents_by_direction", lang), lang)
 
 
-def figures(series: dict[str, pd.DataFrame], lang: str) -> tuple[go.Figure, go.Figure, go.Figure]:
-    return (dossiers_figure(series["dossiers"], lang), tickets_figure(series["tickets"], lang),
-            documents_figure(series["documents"], lang))
+def sectors_figure(sectors: pd.DataFrame, selected: str | None, lang: str) -> go.Figure:
+    """Dossiers received by sector; the filtering sector keeps its colour, the others are greyed and the
+    title names the filter (so the state is said in words too)."""
+    colours = [RECEIVED if selected in (None, name) else COMPARED for name in sectors.index]
+    fig = go.Figure(go.Bar(y=list(sectors.index), x=sectors["received"], orientation="h", marker_color=colours,
+                           customdata=sectors["slug"], hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig = chart_base(fig, t("dossiers_by_sector", lang) + (f" · {t('filter', lang)}: {selected}" if selected else ""),
+                     lang)
+    fig.update_layout(height=max(340, 26 * len(sectors) + 90), clickmode="event")
+    fig.update_xaxes(tickformat=None, hoverformat=None)
+    return fig
 
 
-def layout(*, lang: str, period_key: str, commune: pd.Series, row, series: dict[str, pd.DataFrame], home_href: str):
-    dossiers, tickets_fig, documents = figures(series, lang)
+def daily_figure(view: CommuneView, lang: str) -> go.Figure:
+    series = view.sector_series if view.sector else view.series["dossiers"]
+    title = t("dossiers_by_day", lang) + (f" · {view.sector}" if view.sector else "")
+    shift = (view.period.start - view.compared.start) if view.compared else timedelta(0)
+    return dossiers_figure(series, lang, title, view.compared_series, shift)
+
+
+def sector_rows(view: CommuneView, lang: str) -> list[list]:
+    rows = []
+    for name, r in view.sectors.iterrows():
+        chosen = name == view.sector
+        rows.append([
+            dcc.Link(name, href=f"{view.base}/sector/{r['slug']}{view.search.search(sector=None)}"),
+            number(r["received"], lang), number(r["completed"], lang), format_kpi("on_time_rate", r["on_time_rate"], lang),
+            format_kpi("online_share", r["online_share"], lang),
+            dcc.Link(t("clear_filter" if chosen else "filter", lang),
+                     href=f"{view.base}{view.search.search(sector=None if chosen else r['slug'])}",
+                     className="filter-link", title=f"{t('clear_filter' if chosen else 'filter_by', lang)}: {name}"),
+        ])
+    return rows
+
+
+def sector_table(view: CommuneView, lang: str):
+    return table([t("sector", lang), t("received", lang), t("completed", lang), t("on_time_rate", lang),
+                  t("online_share", lang), t("filter", lang)], sector_rows(view, lang),
+                 caption=t("sectors_caption", lang), numeric={1, 2, 3, 4})
+
+
+def procedure_table(view: CommuneView, lang: str):
+    shown = view.procedures.head(PROCEDURES_SHOWN)
+    rows = [[dcc.Link(f"{r['procedure_name']} ({code})",
+                      href=f"{view.base}/sector/{slug(r['sector'])}/procedure/{code}{view.search.search(sector=None)}"),
+             r["sector"], number(r["received"], lang), number(r["completed"], lang),
+             format_kpi("on_time_rate", r["on_time_rate"], lang)] for code, r in shown.iterrows()]
+    caption = t("procedures_caption", lang) + (f" · {t('filter', lang)}: {view.sector}" if view.sector else "")
+    caption += f" ({len(shown)}/{len(view.procedures)})"
+    return table([t("procedure", lang), t("sector", lang), t("received", lang), t("completed", lang),
+                  t("on_time_rate", lang)], rows, caption=caption, numeric={2, 3, 4})
+
+
+def filter_note(view: CommuneView, lang: str):
+    if not view.sector:
+        return html.P(t("filter_hint", lang), className="hint")
+    return html.P([f"{t('filter', lang)}: ", html.Strong(view.sector), " · ",
+                   dcc.Link(t("clear_filter", lang), href=f"{view.base}{view.search.search(sector=None)}")],
+                  className="filter-note", role="status")
+
+
+def dynamic(view: CommuneView, lang: str) -> dict:
+    """The parts a change of period, comparison or filter redraws, by component id."""
+    return {ids.NOTE: period_note(view.period, view.compared, lang),
+            ids.TILES: tiles(view.row, lang, view.previous, compared=view.compared),
+            ids.DOSSIERS: daily_figure(view, lang), ids.TICKETS: tickets_figure(view.series["tickets"], lang),
+            ids.DOCUMENTS: documents_figure(view.series["documents"], lang),
+            ids.SECTORS: sectors_figure(view.sectors, view.sector, lang), ids.SECTOR_TABLE: sector_table(view, lang),
+            ids.FILTER: filter_note(view, lang), ids.PROCEDURES: procedure_table(view, lang)}
+
+
+def warnings_table(rows: pd.DataFrame, lang: str):
+    """Open dossiers overdue or due by the end of the next working day (metrics.early_warning)."""
+    overdue = int((rows["state"] == "overdue").sum())
+    summary = f"{t('overdue', lang)}: {number(overdue, lang)} · {t('due_next_working_day', lang)}: " \
+              f"{number(len(rows) - overdue, lang)}"
+    shown = rows.head(WARNINGS_SHOWN)
+    body = [[("⚠ " if r["state"] == "overdue" else "◷ ") + t(r["state"], lang), r["dossier_id"],
+             f"{r['procedure_name']} ({r['procedure_code']})", r["sector"],
+             f"{r['due_at'].strftime('%H:%M')} {day(r['due_at'].date(), lang)}",
+             number(r["working_days_overdue"], lang)] for _, r in shown.iterrows()]
+    return html.Section([
+        html.H2(t("early_warning", lang)), html.P(summary, role="status"),
+        table([t("state", lang), t("dossier", lang), t("procedure", lang), t("sector", lang), t("due", lang),
+               t("working_days_overdue", lang)], body, numeric={5},
+              caption=f"{t('early_warning_caption', lang)} ({len(shown)}/{len(rows)})"),
+    ], id=ids.WARNINGS, className="panel")
+
+
+def layout(*, lang: str, period_key: str, cmp: str | None, commune: pd.Series, view: CommuneView,
+           warnings: pd.DataFrame, home_href: str):
     population = number(commune["population"], lang)
     if commune["population_imputed"]:
         population += f" ({t('imputed', lang)})"
+    parts = dynamic(view, lang)
     return html.Div([
         dcc.Store(id=ids.CODE, data=commune["code"]),
-        html.Nav([dcc.Link(t("city", lang), href=home_href), html.Span(" › "),
-                  html.Span(commune["full_name"], **{"aria-current": "page"})],
-                 className="breadcrumb", **{"aria-label": "breadcrumb"}),
+        breadcrumb([(t("city", lang), home_href), (commune["full_name"], None)]),
         html.H1(commune["full_name"], className="page-title"),
         html.P([f"{t('type_' + commune['type'], lang)} · {t('population', lang)}: {population} · "
                 f"{t('area', lang)}: {number(commune['area_km2_calc'], lang, 2)} km² · mã {commune['code']}"],
                className="facts"),
-        html.Div([period_picker(ids.PERIOD, period_key, lang)], className="controls"),
-        html.Section(tiles(row, lang), id=ids.TILES, className="tiles"),
+        html.Div([period_picker(ids.PERIOD, period_key, lang), comparison_picker(ids.CMP, cmp, lang)],
+                 className="controls"),
+        html.Div(parts[ids.NOTE], id=ids.NOTE),
+        html.Section(parts[ids.TILES], id=ids.TILES, className="tiles", **{"aria-label": t("kpis", lang)}),
+        html.Div(parts[ids.FILTER], id=ids.FILTER),
         html.Div([
-            dcc.Graph(id=ids.DOSSIERS, figure=dossiers, config=GRAPH_CONFIG, className="chart chart-wide"),
-            dcc.Graph(id=ids.TICKETS, figure=tickets_fig, config=GRAPH_CONFIG, className="chart"),
-            dcc.Graph(id=ids.DOCUMENTS, figure=documents, config=GRAPH_CONFIG, className="chart"),
+            dcc.Graph(id=ids.DOSSIERS, figure=parts[ids.DOSSIERS], config=GRAPH_CONFIG, className="chart chart-wide"),
+            dcc.Graph(id=ids.SECTORS, figure=parts[ids.SECTORS], config=GRAPH_CONFIG, className="chart"),
+            html.Div(parts[ids.SECTOR_TABLE], id=ids.SECTOR_TABLE, className="panel"),
+            html.Div(parts[ids.PROCEDURES], id=ids.PROCEDURES, className="panel chart-wide"),
+            dcc.Graph(id=ids.TICKETS, figure=parts[ids.TICKETS], config=GRAPH_CONFIG, className="chart"),
+            dcc.Graph(id=ids.DOCUMENTS, figure=parts[ids.DOCUMENTS], config=GRAPH_CONFIG, className="chart"),
         ], className="charts"),
+        warnings_table(warnings, lang),
     ])
 
 

@@ -15,6 +15,7 @@ URL = "url"
 PAGE = "page"
 SHELL_STATUS = "shell-status"
 SOURCES_LINK = "nav-sources"
+PAGE_LINKS = ("ranking", "plan02", "d766")  # /ranking, /plan02, /d766
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ def header(lang: str, freshness: Freshness, lang_href: str):
             html.Span([f"{t('data_as_of', lang)}: ", html.Strong(as_of)], className="as-of"),
             dcc.Link(sources_label("nav", lang), href=SOURCES_PATH + ("?lang=en" if lang == "en" else ""),
                      className="nav-link", id=SOURCES_LINK),
+            *[dcc.Link(t(key, lang), href=f"/{key}" + ("?lang=en" if lang == "en" else ""), className="nav-link",
+                       id=f"nav-{key}") for key in PAGE_LINKS],
             html.A(t("language", lang), href=lang_href, className="lang-switch", lang="en" if lang == "vi" else "vi"),
         ], className="header-row"),
         *badges,
