@@ -83,6 +83,12 @@ def snapshot_file(name: str):
     return response
 
 
+@blueprint.get("/<path:rest>")
+def unknown(rest: str):
+    """Anything else under /api/v1 (a path with slashes in an id included): a JSON 404, never a file."""
+    return _error(404, "no such API resource")
+
+
 def download_name(info: store.SnapshotInfo, fmt: str) -> str:
     """ioc_<scope>_<from>_<to>_<id>.<fmt>: only characters already checked (scope codes, dates, the id)."""
     scope = info.scope_kind if info.scope_kind == "city" else f"{info.scope_kind}-{info.scope_code}"
