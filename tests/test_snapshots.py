@@ -139,3 +139,81 @@ def test_cli_create_list_export(seeded_url, tmp_path):  # noqa: F811
     refused = run("snapshot", "export", "../../etc/passwd", "--format", "csv", "--out", str(tmp_path / "x"))
     assert refused.returncode != 0 and "malformed snapshot id" in refused.stderr
     assert run("snapshot", "export", "B" * 12, "--format", "csv", "--out", "-").returncode != 0
+
+
+# ---- scheduled snapshots: the schedule file, the jobs the worker registers, runs and retention, without waiting
+
+
+def test_the_shipped_schedule_means_monday_seven_oclock_and_the_week_before():
+    from datetime import date, datetime, timezone
+
+    from snapshots.schedule import load_schedules, next_runs
+
+    city, communes = load_schedules(ROOT / "snapshots.yaml")
+    assert (city.name, city.scope, communes.scope) == ("weekly-city", "city", "communes")
+    runs = next_runs(city, datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc))  # a Wednesday
+    assert [r.isoformat() for r in runs] == ["2026-11-30T07:00:00+07:00", "2026-12-07T07:00:00+07:00",
+                                             "2026-12-14T07:00:00+07:00"]
+    assert city.period_for(date(2026, 11, 30)) == (date(2026, 11, 23), date(2026, 11, 29))
+    assert city.keep.days == 84 and communes.keep.days == 56 and set(city.formats) == {"pdf", "xlsx", "csv"}
+
+
+@pytest.mark.parametrize("entry, complaint", [
+    ("{name: x, scope: city, period: previous_week, at: {hour: 7}, keep: 0w}", "keep"),
+    ("{name: x, scope: city, period: fortnight, at: {hour: 7}, keep: 2w}", "period"),
+    ("{name: x, scope: '../etc', period: previous_week, at: {hour: 7}, keep: 2w}", "scope"),
+    ("{name: x, scope: city, period: previous_week, at: {hour: 25}, keep: 2w}", "at .*hour.*higher than the maximum"),
+    ("{name: x, scope: city, period: previous_week, at: {second: 1}, keep: 2w}", "at takes"),
+    ("{name: X Y, scope: city, period: previous_week, at: {hour: 7}, keep: 2w}", "name"),
+    ("{name: x, scope: city, period: previous_week, at: {hour: 7}, keep: 2w, formats: [doc]}", "formats"),
+])
+def test_schedule_mistakes_are_named_at_load(tmp_path, entry, complaint):
+    from snapshots.schedule import load_schedules
+
+    path = tmp_path / "s.yaml"
+    path.write_text(f"schedules:\n  - {entry}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=complaint):
+        load_schedules(path)
+
+
+def test_the_worker_registers_one_cron_job_per_schedule(tmp_path, monkeypatch):
+    from config import Settings
+    from ingest.scheduler import build_scheduler
+
+    monkeypatch.setenv("IOC_SNAPSHOTS", str(ROOT / "snapshots.yaml"))
+    scheduler = build_scheduler(Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}), blocking=False)
+    jobs = {j.id: j for j in scheduler.get_jobs()}
+    assert {"snapshot:weekly-city", "snapshot:weekly-communes"} <= set(jobs)
+    assert "day_of_week='mon'" in str(jobs["snapshot:weekly-city"].trigger)
+    assert "hour='7'" in str(jobs["snapshot:weekly-city"].trigger)
+
+
+def test_a_scheduled_run_makes_snapshots_and_deletes_those_past_retention(seeded_url, tmp_path):  # noqa: F811
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from snapshots.schedule import load_schedules, run
+
+    path = tmp_path / "s.yaml"
+    path.write_text("schedules:\n"
+                    "  - {name: weekly-city, scope: city, period: previous_week, at: {day_of_week: mon, hour: 7},"
+                    " formats: [json], keep: 2w}\n"
+                    "  - {name: weekly-departments, scope: departments, period: previous_week,"
+                    " at: {day_of_week: mon, hour: 7}, keep: 2w}\n", encoding="utf-8")
+    city, departments = load_schedules(path)
+    engine = engine_for(seeded_url)
+    monday = datetime(2025, 9, 8, 0, 0, tzinfo=timezone.utc)  # 07:00 in Ho Chi Minh City
+    made, deleted = run(engine, city, at=monday)
+    assert deleted == 0 and len(made) == 1 and (made[0].period_start, made[0].period_end) == PERIOD
+    assert made[0].schedule == "weekly-city" and set(store.rendered_formats(engine, made[0].id)) == {"json"}
+    made_departments, _ = run(engine, departments, at=monday)
+    assert len(made_departments) == 15 and all(s.scope_kind == "department" for s in made_departments)
+    manual = store.create(engine, parse_scope(engine, "city"), *PERIOD)  # no schedule: never deleted by one
+    with engine.begin() as conn:  # the first city snapshot and the manual one were made three weeks ago
+        conn.execute(update(snapshots).where(snapshots.c.id.in_([made[0].id, manual.id]))
+                     .values(created_at=monday - timedelta(weeks=3)))
+    again, deleted = run(engine, city, at=monday)
+    assert deleted == 1 and len(again) == 1
+    left = {s.id for s in store.listing(engine)}
+    assert made[0].id not in left and {again[0].id, manual.id} <= left and len(left) == 17
