@@ -11,3 +11,7 @@ def register_all(app, engine: Engine) -> None:
     overview.register(app, engine)
     commune.register(app, engine)
     sources.register(app, engine)
+    from callbacks import export, snapshots
+
+    export.register(app, engine)
+    snapshots.register(app, engine)

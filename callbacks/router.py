@@ -7,10 +7,12 @@ from dash import Input, Output, State, html
 from sqlalchemy import Engine
 
 from callbacks.context import PageQuery, freshness
+from callbacks.snapshots import snapshots_page
 from callbacks.sources import sources_page
 from geo.communes import boundaries_geojson, inset_codes
 from layouts import commune as commune_layout
 from layouts import overview as overview_layout
+from layouts import snapshots as snapshots_layout
 from layouts import sources as sources_layout
 from layouts.components import format_kpi
 from layouts.i18n import t
@@ -58,6 +60,8 @@ def register(app, engine: Engine) -> None:
             body = overview_page(engine, query)
         elif (pathname or "/").rstrip("/") == sources_layout.PATH:
             body = sources_page(engine, query, settings.sources_file)
+        elif (pathname or "/").rstrip("/") == snapshots_layout.PATH:
+            body = snapshots_page(engine, query)
         else:
             body = html.Div([html.H1(t("not_found", query.lang))], className="not-found")
         return [top, body]

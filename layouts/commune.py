@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from layouts.components import period_picker, tiles
+from layouts.export import control as export_control
 from layouts.i18n import number, t
 
 
@@ -78,7 +79,7 @@ def layout(*, lang: str, period_key: str, commune: pd.Series, row, series: dict[
         html.P([f"{t('type_' + commune['type'], lang)} · {t('population', lang)}: {population} · "
                 f"{t('area', lang)}: {number(commune['area_km2_calc'], lang, 2)} km² · mã {commune['code']}"],
                className="facts"),
-        html.Div([period_picker(ids.PERIOD, period_key, lang)], className="controls"),
+        html.Div([period_picker(ids.PERIOD, period_key, lang), export_control(lang)], className="controls"),
         html.Section(tiles(row, lang), id=ids.TILES, className="tiles"),
         html.Div([
             dcc.Graph(id=ids.DOSSIERS, figure=dossiers, config=GRAPH_CONFIG, className="chart chart-wide"),
