@@ -138,7 +138,7 @@ def _kpi_page(pdf: _Report, p: dict) -> None:
     pdf.add_page()
     pdf.heading("Toàn bộ chỉ số của kỳ")
     rows = [(k["name_vi"], _value(k["value"], k["unit"]), doc.BASIS_VI[k["basis"]], k["source"]) for k in p["kpis"]]
-    pdf.table(("Chỉ số", "Giá trị", "Tính theo", "Nguồn"), rows, (78, 24, 16, 68), size=6.5)
+    pdf.table(("Chỉ số", "Giá trị", "Tính theo", "Nguồn"), rows, (68, 20, 14, 84), size=6.5)
 
 
 class PDF:

@@ -18,9 +18,10 @@ KALEIDO_OPTIONS = {"mathjax": False}  # plotly.js: the installed plotly's own fi
 def figure_png(fig: go.Figure, width: int = 1100, height: int = 800, scale: float = 1.0) -> bytes:
     import kaleido
 
+    # A running sync server (warm_up) was started with these options and takes none per call.
+    options = {} if kaleido._global_server.is_running() else {"kopts": KALEIDO_OPTIONS}
     return kaleido.calc_fig_sync(fig.to_plotly_json(), opts={"format": "png", "width": width, "height": height,
-                                                             "scale": scale},
-                                 topojson=TOPOJSON, kopts=KALEIDO_OPTIONS)
+                                                             "scale": scale}, topojson=TOPOJSON, **options)
 
 
 def map_figure(payload: dict, lang: str = "vi") -> go.Figure:

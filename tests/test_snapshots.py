@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from metrics import score766
 from metrics.frame import CITY, data_version, kpi_frame
 from metrics.kpis import CATALOGUE
 from snapshots import store
@@ -42,6 +43,7 @@ def test_a_snapshot_freezes_the_kpi_layer_with_its_provenance(seeded_url):  # no
     assert payload["map"]["values"][COMMUNE] == frame.at[COMMUNE, "on_time_rate"]
     assert [t["id"] for t in payload["targets"]][:2] == ["P02-1", "P02-2"]
     assert payload["score766"]["measurable_points"] == 62
+    assert payload["score766"]["total"] == score766.score(frame.loc[[CITY]]).iloc[0]["total"]
     assert [s.id for s in store.listing(engine)] == [info.id]
 
 
