@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from metrics import score766, targets
-from metrics.frame import CITY, data_version, kpi_frame, unit_codes
+from metrics.frame import data_version, kpi_frame, unit_codes
 from metrics.kpis import CATALOGUE
 from metrics.units import commune_table, department_table
 from snapshots.scope import Scope
