@@ -2,9 +2,11 @@
 A pure function of what the callback read."""
 from __future__ import annotations
 
+from datetime import date
+
 from dash import html
 
-from layouts.i18n import MESSAGES
+from layouts.i18n import MESSAGES, day
 from metrics.time import TZ
 
 PATH = "/snapshots"
@@ -16,11 +18,11 @@ LABELS = {
     "intro": ("Mỗi ảnh chụp giữ nguyên số liệu của một phạm vi và một kỳ tại thời điểm lập, kèm phiên bản dữ "
               "liệu và bộ mục tiêu: tải lại bao nhiêu lần cũng là cùng một tệp. Lập ảnh chụp bằng nút «Tải "
               "xuống» trên trang tổng quan hoặc trang xã, phường, theo lịch (snapshots.yaml), hoặc "
-              "`python cli.py snapshot create`.",
+              "python cli.py snapshot create.",
               "A snapshot keeps a scope's figures for a period as they were when it was made, with the data and "
               "targets versions: every download is the same file. Snapshots are made by the Download button on "
               "the overview and commune pages, on a schedule (snapshots.yaml), or by "
-              "`python cli.py snapshot create`."),
+              "python cli.py snapshot create."),
     "id": ("Mã", "Id"),
     "scope": ("Phạm vi", "Scope"),
     "period": ("Kỳ", "Period"),
@@ -48,7 +50,7 @@ def layout(lang: str, rows: list[dict]):
             html.Td(html.Code(r["id"])),
             html.Td([r["scope_name"], *([html.Span(label("demo", lang), className="badge badge-demo")]
                                         if r["demo"] else [])]),
-            html.Td(f"{r['from']} → {r['to']}"),
+            html.Td(f"{day(date.fromisoformat(r['from']), lang)} → {day(date.fromisoformat(r['to']), lang)}"),
             html.Td(_time(r["created_at"])),
             html.Td(r["data_version"], className="num"),
             html.Td(r["schedule"] or "–"),
