@@ -39,7 +39,11 @@ def register(app, engine: Engine) -> None:
         except ScopeError as exc:
             return None, f"{label('failed', query.lang)}: {exc}"
         info = store.create(engine, scope, query.period.start, query.period.end, map_kpi=query.kpi)
-        content, _ = store.file(engine, info.id, fmt)
+        try:
+            content, _ = store.file(engine, info.id, fmt)
+        except Exception as exc:  # noqa: BLE001 — e.g. no Chromium for a PNG/PDF: say so, keep the page usable
+            log.exception("export of %s as %s failed", info.id, fmt)
+            return None, f"{label('failed', query.lang)} ({fmt.upper()}, {info.id}): {type(exc).__name__}"
         log.info("exported %s as %s (%d bytes)", info.id, fmt, len(content))
         href = SNAPSHOTS_PATH + ("?lang=en" if query.lang == "en" else "")
         return dcc.send_bytes(content, download_name(info, fmt)), done(query.lang, info.id, href)

@@ -121,3 +121,22 @@ DEFINITION_HEADERS = ("Mã chỉ số", "Chỉ số", "Tên tiếng Anh", "Đơn
 def definition_table(p: dict) -> list[tuple]:
     return [(k["id"], k["name_vi"], k["name_en"], UNIT_VI[k["unit"]], k["definition_vi"], k["source"])
             for k in p["kpis"]]
+
+
+# A commune's series (its drill-down's charts): (sheet name, column headers) in Vietnamese, by series key.
+SERIES = {
+    "dossiers": ("Hồ sơ theo ngày", {"day": "Ngày", "received": MESSAGES["received"][0],
+                                     "completed_on_time": MESSAGES["completed_on_time"][0],
+                                     "completed_late": MESSAGES["completed_late"][0]}),
+    "tickets": ("Phản ánh theo lĩnh vực", {"category": "Lĩnh vực", "received": MESSAGES["received"][0]}),
+    "documents": ("Văn bản theo ngày", {"day": "Ngày", "direction": "Chiều", "total": "Số văn bản"}),
+}
+DIRECTION_VI = {"incoming": MESSAGES["incoming"][0], "outgoing": MESSAGES["outgoing"][0]}
+
+
+def series_table(p: dict, key: str) -> tuple[str, list[str], list[tuple]]:
+    name, columns = SERIES[key]
+    rows = [tuple(DIRECTION_VI.get(r[c], r[c]) if c == "direction" else
+                  date.fromisoformat(r[c]) if c == "day" else r[c] for c in columns)
+            for r in p.get("series", {}).get(key, [])]
+    return name, list(columns.values()), rows

@@ -7,7 +7,7 @@ shown with a "%" number format, so a cell read back equals the dashboard's value
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -72,6 +72,18 @@ class XLSX:
             _table(ws, headers, rows, widths=(10, 36, 12, *([16] * len(payload["kpis"]))))
             for j, k in enumerate(payload["kpis"], start=len(doc.UNIT_HEADERS) + 1):
                 _format_column(ws, j, k["unit"])
+
+        for key in doc.SERIES:
+            if key not in payload.get("series", {}):
+                continue
+            name, headers, rows = doc.series_table(payload, key)
+            ws = wb.create_sheet(name)
+            _title(ws, name, payload)
+            _table(ws, headers, rows, widths=(14, 40, 22, 22))
+            for row in ws.iter_rows(min_row=3):
+                for c in row:
+                    c.number_format = "dd/mm/yyyy" if isinstance(c.value, date) else c.number_format
+                    c.number_format = FORMATS["count"] if isinstance(c.value, int) else c.number_format
 
         ws = wb.create_sheet("Mục tiêu KH 02")
         _title(ws, "Mục tiêu (Kế hoạch 02-KH/BCĐTW và văn bản liên quan)", payload)

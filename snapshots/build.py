@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from metrics import score766, targets
-from metrics.frame import data_version, kpi_frame, unit_codes
+from metrics.frame import commune_series, data_version, kpi_frame, unit_codes
 from metrics.kpis import CATALOGUE
 from metrics.units import commune_table, department_table
 from snapshots.scope import Scope
@@ -99,6 +99,14 @@ def _sources(engine: Engine) -> list[dict]:
     return [{"name": r.source, "kind": r.kind, "last_success_at": plain(r.last_success_at)} for r in rows]
 
 
+def _series(engine: Engine, scope: Scope, start: date, end: date) -> dict:
+    """A commune's drill-down series as its page draws them (dossiers by day, tickets by category, documents)."""
+    if scope.kind != "commune":
+        return {}
+    return {name: [{k: plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+            for name, frame in commune_series(engine, scope.code, start, end).items()}
+
+
 def freeze(engine: Engine, scope: Scope, start: date, end: date, map_kpi: str = MAP_KPI) -> dict:
     """The payload of a snapshot (without its id, creation time and author: store.create adds them)."""
     map_kpi = map_kpi if map_kpi in CATALOGUE else MAP_KPI
@@ -121,6 +129,7 @@ def freeze(engine: Engine, scope: Scope, start: date, end: date, map_kpi: str = 
         "map": {"kpi": map_kpi, "values": {c: plain(frame.at[c, map_kpi]) if c in frame.index else None
                                            for c in communes}},
         "units": _units(engine, frame) if scope.kind == "city" else [],
+        "series": _series(engine, scope, start, end),
         "targets": _targets(engine, scope, end),
         "score766": _score766(frame.reindex([scope.unit]), scope.unit),
         "sources": _sources(engine),

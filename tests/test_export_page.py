@@ -77,3 +77,11 @@ def test_the_snapshots_page_lists_them_with_download_links(client):
     for fmt in ("pdf", "xlsx", "csv", "png", "json"):
         assert f"/api/v1/snapshots/{info.id}.{fmt}" in page
     assert "DEMO DATA" in page
+
+
+def test_an_export_that_cannot_be_made_says_so(client, monkeypatch):
+    out = export(client, "csv", "/commune/99999", "")
+    assert out[ids.DOWNLOAD]["data"] is None and "Không xuất được" in out[ids.STATUS]["children"]
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")  # no browser: kaleido refuses, never downloads one
+    out = export(client, "png", f"/commune/{COMMUNE}", "?lang=en")
+    assert out[ids.DOWNLOAD]["data"] is None and out[ids.STATUS]["children"].startswith("Export failed (PNG, ")

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from exports import UnknownFormat, exporter, formats
 from exports.document import DEMO_MARK, HEADLINE, value_text
-from metrics.frame import CITY, kpi_frame
+from metrics.frame import CITY, commune_series, kpi_frame
 from metrics.kpis import CATALOGUE
 from metrics.units import commune_table
 from snapshots import store
@@ -129,3 +129,9 @@ def test_commune_snapshot_has_its_own_row(seeded_url):  # noqa: F811
                                                                                          "dossiers_received"]
     wb = load_workbook(io.BytesIO(store.file(engine, info.id, "xlsx")[0]))
     assert "Xã, phường" not in wb.sheetnames and payload["scope"]["name_vi"] in wb["Chỉ số"]["A1"].value
+    series = commune_series(engine, COMMUNE, *PERIOD)  # the drill-down's charts, as tables
+    rows = list(wb["Hồ sơ theo ngày"].iter_rows(min_row=3, values_only=True))
+    assert [(d.date(), a, b, c) for d, a, b, c in rows] == list(series["dossiers"].itertuples(index=False, name=None))
+    documents = list(wb["Văn bản theo ngày"].iter_rows(min_row=3, values_only=True))
+    assert sum(r[2] for r in documents) == series["documents"]["total"].sum() > 0
+    assert {r[1] for r in documents} == {"Đến", "Đi"}
