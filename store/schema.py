@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy.dialects import sqlite
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
-                        Table,
+from sqlalchemy import (Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
                         Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy import LargeBinary
 
 metadata = MetaData()
 SQLITE_TIME_FORMAT = "%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
