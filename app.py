@@ -9,6 +9,7 @@ import logging
 from dash import Dash
 from flask import jsonify
 
+from api.v1 import register as register_api
 from callbacks import register_all
 from config import ROOT, Settings
 from layouts.i18n import t
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.index_string = app.index_string.replace("<html>", f'<html lang="{settings.language}">')
     app.layout = app_layout
     register_all(app, engine)
+    register_api(app.server, engine)
 
     @app.server.get("/healthz")
     def healthz():

@@ -359,6 +359,94 @@ def serve(workers, scheduler):
             child.wait(timeout=30)
 
 
+@cli.group()
+def snapshot():
+    """KPI snapshots: frozen, listed, exported again byte for byte (CSV, XLSX, PDF, PNG, JSON)."""
+
+
+def _scope_and_period(engine, scope: str, start, end):
+    from snapshots.scope import ScopeError, parse_period, parse_scope
+
+    try:
+        return parse_scope(engine, scope), *parse_period(start, end)
+    except ScopeError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@snapshot.command("create")
+@click.option("--scope", default="city", show_default=True, help="city, commune:CODE or department:CODE.")
+@click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
+@click.option("--format", "formats", multiple=True, help="Render these now (csv, xlsx, pdf, png, json); "
+              "any other is rendered on its first download.")
+@click.option("--kpi", default=None, help="The KPI the map shows (default on_time_rate).")
+def snapshot_create(scope, start, end, formats, kpi):
+    """Freeze a scope's KPI frame over a period (with data and targets versions) and store it."""
+    from tqdm import tqdm
+
+    from exports import formats as known
+    from exports.png import warm_up
+    from snapshots import store
+
+    engine = _engine()
+    unknown = sorted(set(formats) - set(known()))
+    if unknown:
+        raise click.BadParameter(f"unknown format(s) {', '.join(unknown)}; one of {', '.join(known())}",
+                                 param_hint="--format")
+    scope, first, last = _scope_and_period(engine, scope, start, end)
+    if {"pdf", "png"} & set(formats):
+        warm_up()  # one browser for every image of this run
+    with tqdm(total=1 + len(formats), desc=f"snapshot {scope.key}", unit="step") as bar:
+        def progress(done, total, step):
+            bar.n = done
+            bar.set_postfix_str(step, refresh=False)
+            bar.refresh()
+
+        info = store.create(engine, scope, first, last, map_kpi=kpi, formats=tuple(formats), progress=progress)
+    click.echo(json.dumps(info.as_json(), ensure_ascii=False))
+
+
+@snapshot.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--limit", type=int, default=50, show_default=True)
+def snapshot_list(as_json, limit):
+    """The newest snapshots first."""
+    from snapshots import store
+
+    rows = [s.as_json() for s in store.listing(_engine(), limit=limit)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        click.echo(f"{r['id']}  {r['created_at'][:19]}  {r['scope']:<28} {r['from']} → {r['to']}  "
+                   f"data v{r['data_version']}{'  DEMO' if r['demo'] else ''}{'  ' + r['schedule'] if r['schedule'] else ''}")
+
+
+@snapshot.command("export")
+@click.argument("snapshot_id")
+@click.option("--format", "fmt", required=True, help="csv, xlsx, pdf, png or json.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="File to write ('-' for standard output).")
+def snapshot_export(snapshot_id, fmt, out):
+    """Write a snapshot's file: the stored bytes, or rendered from the frozen frame once and stored."""
+    from exports import UnknownFormat
+    from snapshots import store
+    from snapshots.scope import ScopeError
+
+    try:
+        content, digest = store.file(_engine(), snapshot_id, fmt)
+    except (ScopeError, UnknownFormat) as exc:
+        raise click.BadParameter(str(exc)) from None
+    except store.SnapshotNotFound:
+        raise click.ClickException(f"no snapshot {snapshot_id!r}") from None
+    if out == "-":
+        sys.stdout.buffer.write(content)
+    else:
+        with open(out, "wb") as f:
+            f.write(content)
+        click.echo(f"{out}: {len(content):,} bytes, sha256 {digest}", err=True)
+
+
 if __name__ == "__main__":
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))

@@ -5,8 +5,8 @@ from sqlalchemy import Engine
 
 
 def register_all(app, engine: Engine) -> None:
-    from callbacks import commune, overview, router, sources
-    from callbacks import city_sector, d766, procedure, ranking, sector
+    from callbacks import (city_sector, commune, d766, export, overview, procedure, ranking, router, sector,
+                           snapshots, sources)
 
     router.register(app, engine)
     overview.register(app, engine)
@@ -17,3 +17,5 @@ def register_all(app, engine: Engine) -> None:
     ranking.register(app, engine)
     d766.register(app, engine)
     city_sector.register(app, engine)
+    export.register(app, engine)
+    snapshots.register(app, engine)

@@ -12,13 +12,15 @@ from callbacks.plan02 import plan02_page
 from callbacks.procedure import procedure_page
 from callbacks.ranking import ranking_page
 from callbacks.sector import sector_page
+from callbacks.snapshots import snapshots_page
 from callbacks.sources import sources_page
 from geo.communes import boundaries_geojson, inset_codes
-from layouts import overview as overview_layout
 from layouts import city_sector as city_sector_layout
 from layouts import d766 as d766_layout
+from layouts import overview as overview_layout
 from layouts import plan02 as plan02_layout
 from layouts import ranking as ranking_layout
+from layouts import snapshots as snapshots_layout
 from layouts import sources as sources_layout
 from layouts.components import format_kpi
 from layouts.i18n import t
@@ -65,6 +67,8 @@ def register(app, engine: Engine) -> None:
             body = d766_page(engine, query)
         elif (pathname or "/").startswith(city_sector_layout.PATH):
             body = city_sector_page(engine, query, pathname[len(city_sector_layout.PATH):].strip("/"))
+        elif (pathname or "/").rstrip("/") == snapshots_layout.PATH:
+            body = snapshots_page(engine, query)
         else:
             body = html.Div([html.H1(t("not_found", query.lang))], className="not-found")
         return [top, body]

@@ -22,6 +22,7 @@ from config import TIMEZONE, Settings
 from ingest import pipeline
 from ingest.sources import SourceConfig, load_sources
 from metrics.time import TZ
+from snapshots.schedule import register as register_snapshots
 from store.db import engine_for
 from store.lock import lock_for
 
@@ -45,6 +46,7 @@ def build_scheduler(settings: Settings, blocking: bool = True, first_run_in: tim
         scheduler.add_job(_job, IntervalTrigger(seconds=source.every.total_seconds(), timezone=TIMEZONE),
                           args=(settings.database_url, source), id=f"pull:{source.name}", name=source.name,
                           next_run_time=datetime.now(TZ) + first_run_in)
+    register_snapshots(scheduler, settings.database_url)  # snapshots.yaml (IOC_SNAPSHOTS): reports on a schedule
     return scheduler
 
 

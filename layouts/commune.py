@@ -12,6 +12,7 @@ from dash import dcc, html
 from layouts.components import (COMPARED, GRAPH_CONFIG, INCOMING, OUTGOING, RECEIVED, breadcrumb, chart_base,
                                 comparison_picker, dossiers_figure, format_kpi, period_note, period_picker, table,
                                 tiles)
+from layouts.export import control as export_control
 from layouts.i18n import day, number, t
 from metrics.breakdown import slug
 from metrics.periods import Period
@@ -175,7 +176,8 @@ def layout(*, lang: str, period_key: str, cmp: str | None, commune: pd.Series, v
         html.P([f"{t('type_' + commune['type'], lang)} · {t('population', lang)}: {population} · "
                 f"{t('area', lang)}: {number(commune['area_km2_calc'], lang, 2)} km² · mã {commune['code']}"],
                className="facts"),
-        html.Div([period_picker(ids.PERIOD, period_key, lang), comparison_picker(ids.CMP, cmp, lang)],
+        html.Div([period_picker(ids.PERIOD, period_key, lang), comparison_picker(ids.CMP, cmp, lang),
+                  export_control(lang)],
                  className="controls"),
         html.Div(parts[ids.NOTE], id=ids.NOTE),
         html.Section(parts[ids.TILES], id=ids.TILES, className="tiles", **{"aria-label": t("kpis", lang)}),

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from layouts.components import period_picker, tiles
+from layouts.export import control as export_control
 from layouts.i18n import t
 from metrics.kpis import CATALOGUE
 
@@ -86,6 +87,7 @@ def layout(*, lang: str, period_key: str, kpi_id: str, city_row, figure: go.Figu
                 dcc.Dropdown(id=ids.KPI, options=[{"label": CATALOGUE[k].name(lang), "value": k} for k in MAP_KPIS],
                              value=kpi_id, clearable=False, searchable=False, className="picker"),
             ], className="control"),
+            export_control(lang),
         ], className="controls"),
         html.Section(tiles(city_row, lang), id=ids.TILES, className="tiles", **{"aria-label": t("city", lang)}),
         html.Section([

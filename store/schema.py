@@ -11,6 +11,7 @@ from sqlalchemy.dialects import sqlite
 
 from sqlalchemy import (Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
                         Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy import LargeBinary
 
 metadata = MetaData()
 SQLITE_TIME_FORMAT = "%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
@@ -363,4 +364,34 @@ document_unit_monthly = Table(
     Column("electronic", Integer, nullable=False),
     Column("digitally_signed", Integer, nullable=False),
     **_MONTHLY,
+)
+
+# ---- KPI snapshots (migration 0005): a scope's KPI frame over a period frozen as JSON, with the data version,
+# the targets registry version (a hash of its files) and the creation time; each rendered file is kept as
+# bytes with its SHA-256, so a download is the same file whatever data arrived since.
+snapshots = Table(
+    "snapshots", metadata,
+    Column("id", String(16), primary_key=True),  # short, random, url-safe (snapshots.scope.SNAPSHOT_ID)
+    Column("scope_kind", String(16), nullable=False),  # city | commune | department
+    Column("scope_code", String(32), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("data_version", Integer, nullable=False),
+    Column("targets_version", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64)),  # the account, once accounts exist
+    Column("schedule", String(64)),  # the scheduled job that made it (its retention applies), or none
+    Column("demo", Boolean, nullable=False),
+    Column("frame", Text, nullable=False),
+    Index("ix_snapshots_created_at", "created_at"),
+    Index("ix_snapshots_schedule", "schedule", "created_at"),
+)
+
+snapshot_files = Table(
+    "snapshot_files", metadata,
+    Column("snapshot_id", String(16), ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
+    Column("format", String(8), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rendered_at", UTCDateTime, nullable=False),
 )
