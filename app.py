@@ -9,6 +9,7 @@ import logging
 from dash import Dash
 from flask import jsonify
 
+import access
 from callbacks import register_all
 from config import ROOT, Settings
 from layouts.i18n import t
@@ -36,6 +37,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     @app.server.get("/healthz")
     def healthz():
         return jsonify(status="ok")
+
+    # Accounts, scopes, tokens, audit: one guard in front of every route (access/guard.py).
+    access.install(app, engine)
 
     # Dash lists its bundles on a worker's first request; in a threaded gunicorn worker the browser's
     # first burst of requests raced that ("dash is not a registered library", seen under gunicorn):
