@@ -36,6 +36,7 @@ DASH_ENDPOINTS = ("/_dash-layout", "/_dash-dependencies", "/_dash-update-compone
 PERMISSION_BY_PREFIX = (("/admin", MANAGE),)
 # Pages that need a permission beyond reading, by the URL path the Dash router renders.
 PAGE_PERMISSIONS = (("/sources", SOURCES), ("/admin", MANAGE))
+DASH_PAGES = ("/", "/<path:path>")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -139,6 +140,8 @@ def register(server, engine: Engine) -> None:
             return refuse(401, "invalid, expired or revoked token")
         if request.method not in ("GET", "HEAD"):
             return refuse(403, "API tokens read only")
+        if request.url_rule is None or request.url_rule.rule in DASH_PAGES:
+            return refuse(404, "no such API")  # not Dash's catch-all page
         g.identity = identity
         audit.record(engine, identity.actor, audit.TOKEN_USED, request.path, {"kind": API}, client_ip())
         return None

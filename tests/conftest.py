@@ -126,3 +126,14 @@ def sign_in_browser(driver, base: str, username: str, password: str) -> None:
     driver.find_element("name", "username").send_keys(username)
     driver.find_element("name", "password").send_keys(password)
     driver.find_element("css selector", "button[type=submit]").click()
+
+
+ACCESS_SWEEP: dict[str, int] = {}  # filled by tests/test_access_sweep.py, printed at the end of the run
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.conftest import ACCESS_SWEEP as counts  # the copy the test modules import
+
+    if counts:
+        terminalreporter.write_sep("-", "access sweep")
+        terminalreporter.write_line(", ".join(f"{k}: {v}" for k, v in counts.items()))
