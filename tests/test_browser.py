@@ -33,9 +33,14 @@ def seeded_app(tmp_path_factory):
 
 
 def wait_for(predicate, timeout: float = 30.0, step: float = 0.25):
+    from selenium.common.exceptions import StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except StaleElementReferenceException:  # the page re-rendered between finding and reading: look again
+            value = None
         if value:
             return value
         time.sleep(step)
