@@ -287,6 +287,8 @@ def test_cli_users_tokens_audit(sqlite_url):
         assert done.returncode == 0, done.stderr
         return done.stdout
 
+    assert "first administrator: admin / " in run("users", "bootstrap")  # what `make run` does on an empty store
+    assert "nothing to do" in run("users", "bootstrap")
     assert "password (shown once)" in run("users", "add", "lan", "--role", "commune_officer", "--scope", MINE)
     assert "new password for lan" in run("users", "reset", "lan")
     run("users", "disable", "lan")
@@ -298,3 +300,45 @@ def test_cli_users_tokens_audit(sqlite_url):
     assert "revoked" in run("tokens", "list")
     log = run("audit", "list")
     assert all(a in log for a in ("user_added", "password_reset", "user_disabled", "token_created", "token_revoked"))
+
+
+def test_login_follows_only_local_paths_and_speaks_english_on_request(app, engine):
+    password = add_person(engine, "max", "leader")
+    client = app.server.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    assert "Đăng nhập" in page and 'lang="vi"' in page
+    assert "Sign in" in client.get("/login?lang=en").get_data(as_text=True)
+    for target, landing in (("//evil.example/x", "/"), ("https://evil.example", "/"), ("/commune/26506", "/commune/26506")):
+        client = app.server.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        done = client.post("/login", data={"username": "max", "password": password, "csrf": csrf, "next": target})
+        assert done.headers["Location"] == landing
+    assert client.get("/commune/26506", headers={"Accept": "text/html"}).status_code == 200
+    # a stranger is sent to the login page with the place they wanted
+    assert app.server.test_client().get("/commune/26506", headers={"Accept": "text/html"}).headers[
+        "Location"] == "/login?next=%2Fcommune%2F26506"
+
+
+def test_trusted_header_single_sign_on_is_off_unless_configured(engine, db_url):
+    add_person(engine, "nina", "commune_officer", MINE)
+    header = {"X-Remote-User": "nina", "Accept": "text/html"}
+    off = create_app(test_settings(db_url)).server.test_client()
+    assert off.get("/", headers=header).status_code == 302
+    untrusted = create_app(test_settings(db_url, IOC_SSO_HEADER="X-Remote-User")).server.test_client()
+    assert untrusted.get("/", headers=header).status_code == 302  # without a trusted proxy the header is ignored
+    sso = create_app(test_settings(db_url, IOC_SSO_HEADER="X-Remote-User", IOC_TRUSTED_PROXIES="1"))
+    client = sso.server.test_client()
+    assert client.get("/", headers=header).status_code == 200
+    assert client.get("/", headers={**header, "X-Remote-User": "nobody"}).status_code == 302
+    accounts.set_disabled(engine, "nina")
+    assert client.get("/", headers=header).status_code == 302
+
+
+def test_a_lockout_is_per_name(app, engine):
+    add_person(engine, "olga", "staff", MINE)
+    password = add_person(engine, "pete", "staff", MINE)
+    client = app.server.test_client()
+    for _ in range(throttle.NAME_FAILURES):
+        sign_in(client, "olga", "wrong password")
+    assert sign_in(client, "pete", password).status_code == 302
