@@ -175,7 +175,7 @@ def register(server, engine: Engine) -> None:
         secret = request.args.get("token")
         if secret and request.method == "GET" and request.path.startswith(WALL_PREFIX):
             return _exchange_display_token(secret)
-        identity = current_user if current_user.is_authenticated else _single_sign_on()
+        identity = current_user._get_current_object() if current_user.is_authenticated else _single_sign_on()
         if identity is not None and identity.kind == PERSON and current_user.is_authenticated \
                 and _person_expired(identity):
             identity = None
@@ -209,16 +209,37 @@ def register(server, engine: Engine) -> None:
 
     @server.after_request
     def exports_need_permission(response):
-        """A download (Content-Disposition: attachment) needs the export permission and is audited."""
-        if "attachment" not in response.headers.get("Content-Disposition", ""):
+        """A download needs the export permission and is audited: a file (Content-Disposition: attachment)
+        from any route, or a dcc.Download's file in a callback's answer."""
+        if "attachment" in response.headers.get("Content-Disposition", ""):
+            files = [response.headers["Content-Disposition"][:200]]
+        elif request.path == "/_dash-update-component" and response.status_code == 200 \
+                and b'"filename"' in response.get_data():
+            files = list(_downloads(response.get_json(silent=True)))
+        else:
+            return response
+        if not files:
             return response
         identity = g.get("identity")
         if identity is None or not identity.can(EXPORT):
             refused = jsonify(error="exports need the export permission")
             refused.status_code = 403
             return refused
-        audit.record(engine, identity.actor, audit.EXPORT, request.full_path.rstrip("?"),
-                     {"file": response.headers.get("Content-Disposition", "")[:200]}, client_ip())
+        for name in files:
+            audit.record(engine, identity.actor, audit.EXPORT, request.full_path.rstrip("?"), {"file": name},
+                         client_ip())
         return response
+
+
+def _downloads(node):
+    """The file names of dcc.Download payloads ({content, filename, ...}) anywhere in a callback's answer."""
+    if isinstance(node, dict):
+        if "filename" in node and "content" in node:
+            yield str(node["filename"])[:200]
+        for value in node.values():
+            yield from _downloads(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _downloads(value)
 
 

@@ -205,8 +205,22 @@ def test_exports_need_the_export_permission_and_leave_a_trace(engine, db_url):
     officer = signed_in_client(app, engine, "ida", "commune_officer", MINE)
     assert officer.get("/export/test.csv").status_code == 403
     assert staff.get("/export/test.csv").status_code == 200
+    # a file sent through a dcc.Download by a callback: the same rule
+    from dash import Input, Output, dcc
+
+    @app.callback(Output("test-download", "data"), Input("test-export-button", "n_clicks"))
+    def send(_):
+        return dcc.send_string("a,b\n", "commune.csv")
+
+    body = {"output": "test-download.data", "outputs": {"id": "test-download", "property": "data"},
+            "inputs": [{"id": "test-export-button", "property": "n_clicks", "value": 1}], "state": [],
+            "changedPropIds": ["test-export-button.n_clicks"]}
+    assert officer.post("/_dash-update-component", json=body).status_code == 403
+    assert staff.post("/_dash-update-component", json=body).status_code == 200
     exports = audit.recent(engine, action=audit.EXPORT)
-    assert [(e["actor"], e["target"]) for e in exports] == [("hank", "/export/test.csv")]
+    assert [(e["actor"], e["target"], json.loads(e["detail"])["file"]) for e in reversed(exports)] == [
+        ("hank", "/export/test.csv", "attachment; filename=test.csv"),
+        ("hank", "/_dash-update-component", "commune.csv")]
 
 
 def test_injection_strings_are_inert(app, engine):

@@ -3,7 +3,6 @@ leaves the address bar, a revoked token ends the screen's session), no console e
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 
@@ -11,21 +10,13 @@ from access import tokens
 from app import create_app
 from store.db import engine_for
 from tests.conftest import test_settings
+from tests.test_browser import wait_for
 from tools import browser
 
 pytestmark = pytest.mark.browser
 
 if browser.available() and os.environ.get("CI") != "true":
     pytest.skip(browser.available(), allow_module_level=True)
-
-
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.25)
-    raise AssertionError("condition not met within timeout")
 
 
 def test_login_page_and_a_wall_screen_by_display_token(sqlite_url):

@@ -177,6 +177,29 @@ def test_display_and_api_tokens_open_their_doors_only(world):
     assert guard.API_PREFIX == "/api/v1/"
 
 
+def test_every_rule_with_a_display_or_api_token_opens_only_their_doors(world):
+    app, engine, _ = world
+    _, wall_secret = tokens.create(engine, "display", "sweep wall", MINE, "test")
+    _, api_secret = tokens.create(engine, "api", "sweep api", MINE, "test")
+    wall, api = app.server.test_client(), app.server.test_client()
+    assert wall.get(f"/wall?token={wall_secret}").status_code == 302
+    bearer = {"Authorization": f"Bearer {api_secret}", "Accept": "application/json"}
+    checked = 0
+    for rule in rules(app):
+        if rule.rule in PUBLIC_RULES or rule.rule in ("/_dash-update-component", "/logout"):
+            continue
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            checked += 1
+            framework = rule.rule.startswith(guard.DASH_ENDPOINTS) and method == "GET"
+            response = request_rule(wall, rule, method)
+            assert framework or response.status_code == 403, (rule.rule, method, response.status_code)
+            url = rule_url(rule)
+            response = api.get(url, headers=bearer) if method == "GET" else api.post(url, headers=bearer)
+            assert response.status_code == 401, (rule.rule, method, response.status_code)
+    ACCESS_SWEEP["routes_checked_with_tokens"] = checked
+    assert checked > 5
+
+
 def test_display_token_expiry(world):
     from datetime import timedelta
 
