@@ -35,3 +35,19 @@ def test_login_page_and_a_wall_screen_by_display_token(sqlite_url):
         wait_for(lambda: "/login" in driver.current_url)
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors
+
+
+def test_a_page_whose_session_ended_goes_to_the_login_page(sqlite_url):
+    from access import accounts
+    from tests.conftest import add_person, sign_in_browser
+
+    engine = engine_for(sqlite_url)
+    app = create_app(test_settings(sqlite_url))
+    password = add_person(engine, "leader", "leader")
+    with browser.serve(app.server) as base, browser.chromium() as driver:
+        sign_in_browser(driver, base, "leader", password)
+        wait_for(lambda: driver.find_elements("css selector", "path.choroplethlocation"))
+        accounts.end_sessions(engine, 1)  # e.g. a logout on another device
+        driver.find_element("id", "nav-sources").click()  # the router's callback: refused with 401
+        wait_for(lambda: "/login?next=" in driver.current_url)
+        assert driver.find_element("css selector", "h1").text == "Đăng nhập"
