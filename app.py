@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         update_title=None,
     )
     app.server.config["IOC_SETTINGS"] = settings
-    app.server.config["SECRET_KEY"] = settings.secret_key
+    app.server.config["SECRET_KEY"] = settings.session_secret()
     app.index_string = app.index_string.replace("<html>", f'<html lang="{settings.language}">')
     app.layout = app_layout
     register_all(app, engine)

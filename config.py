@@ -17,7 +17,7 @@ DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'ioc.db'}"
 class Settings:
     database_url: str
     redis_url: str | None
-    secret_key: str
+    secret_key: str | None  # SECRET_KEY; the web app asks session_secret(), which refuses a missing one in production
     sources_file: str | None
     port: int
     language: str
@@ -35,7 +35,7 @@ class Settings:
         return cls(
             database_url=database_url,
             redis_url=env.get("REDIS_URL") or None,
-            secret_key=env.get("SECRET_KEY") or _embedded_secret(production),
+            secret_key=env.get("SECRET_KEY") or None,
             sources_file=env.get("IOC_SOURCES") or None,
             port=int(env.get("PORT") or 8050),
             language=env.get("IOC_LANGUAGE") or "vi",
@@ -45,6 +45,11 @@ class Settings:
             idle_minutes=int(env.get("IOC_IDLE_MINUTES") or 30),
             sso_header=env.get("IOC_SSO_HEADER") or None,
         )
+
+    def session_secret(self) -> str:
+        """The key that signs sessions: SECRET_KEY, or in the embedded mode a per-machine one. Only the web
+        app asks (the CLI and the scheduler sign nothing), so only the web app refuses to start without it."""
+        return self.secret_key or _embedded_secret(self.production)
 
 
 SECRET_FILE = ROOT / "var" / "secret_key"

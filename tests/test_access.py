@@ -282,13 +282,14 @@ def test_roles_and_scopes_are_checked(engine):
 
 def test_production_needs_a_secret_key(tmp_path):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        Settings.from_env({"IOC_ENV": "production"})
+        create_app(Settings.from_env({"IOC_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}))
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        Settings.from_env({"DATABASE_URL": "postgresql+psycopg://x@h/db"})
-    embedded = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+        Settings.from_env({"DATABASE_URL": "postgresql+psycopg://x@h/db"}).session_secret()
+    assert Settings.from_env({"IOC_ENV": "production", "SECRET_KEY": "k" * 64}).session_secret() == "k" * 64
+    embedded = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}).session_secret()
     from config import SECRET_FILE
 
-    assert embedded.secret_key == SECRET_FILE.read_text().strip() and len(embedded.secret_key) == 64
+    assert embedded == SECRET_FILE.read_text().strip() and len(embedded) == 64
     assert SECRET_FILE.stat().st_mode & 0o077 == 0
 
 
