@@ -5,6 +5,8 @@ POSTs (the only state-changing requests) carry no cookie under Lax anyway.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,7 +23,9 @@ def register(server) -> None:
     settings = server.config["IOC_SETTINGS"]
     server.config.update(SESSION_COOKIE_NAME=COOKIE_NAME, SESSION_COOKIE_HTTPONLY=True,
                          SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.tls,
-                         REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax")
+                         REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
+                         # only wall screens' sessions are permanent; browsers keep a cookie 400 days at most
+                         PERMANENT_SESSION_LIFETIME=timedelta(days=400))
     server.session_interface = SessionInterface()
     if settings.trusted_proxies:
         hops = settings.trusted_proxies

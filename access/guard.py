@@ -124,6 +124,7 @@ def register(server, engine: Engine) -> None:
         session.clear()
         login_user(identity)
         session["sid"] = secrets.token_urlsafe(16)
+        session.permanent = True  # survives a restart of the screen's browser (people's sessions do not)
         audit.record(engine, identity.actor, audit.TOKEN_USED, request.path, {"kind": DISPLAY}, client_ip())
         args = {k: v for k, v in request.args.items(multi=True) if k != "token"}
         return redirect(request.path + (f"?{urlencode(args)}" if args else ""))  # the token leaves the URL

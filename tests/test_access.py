@@ -136,6 +136,7 @@ def test_cookie_flags_and_security_headers(db_url, engine, app):
     plain = app.server.test_client()
     cookie = sign_in(plain, "bob", password).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert "Expires=" not in cookie  # a person's session ends with the browser
     page = plain.get("/", headers={"Accept": "text/html"})
     csp = page.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "'unsafe-eval'" not in csp

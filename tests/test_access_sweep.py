@@ -155,6 +155,7 @@ def test_display_and_api_tokens_open_their_doors_only(world):
     assert refused(wall.get("/wall?token=wrong"))
     exchanged = wall.get(f"/wall?token={secret}&lang=en")
     assert exchanged.status_code == 302 and exchanged.headers["Location"] == "/wall?lang=en"  # token out of the URL
+    assert "Expires=" in exchanged.headers["Set-Cookie"]  # a wall's session outlives a browser restart
     assert wall.get("/wall").status_code == 200
     assert wall.get("/", headers={"Accept": "text/html"}).status_code == 403
     assert wall.get("/admin").status_code == 403
