@@ -86,7 +86,9 @@ def _same_origin() -> bool:
 def _callback_paths(payload) -> list[str]:
     """The URL paths a Dash callback request carries (the router's input and any pathname state)."""
     found = []
-    for item in (payload.get("inputs") or []) + (payload.get("state") or []):
+    if not isinstance(payload, dict):
+        return found
+    for item in list(payload.get("inputs") or []) + list(payload.get("state") or []):
         for one in item if isinstance(item, list) else [item]:
             if isinstance(one, dict) and one.get("property") == "pathname":
                 found.append(str(one.get("value") or "/"))

@@ -163,6 +163,7 @@ def test_display_and_api_tokens_open_their_doors_only(world):
     assert wall.post("/_dash-update-component", json=router).status_code == 403  # /commune/... is no wall view
     router["inputs"][0]["value"] = "/wall"
     assert wall.post("/_dash-update-component", json=router).status_code == 200
+    assert guard._callback_paths([1, 2]) == [] and guard._callback_paths({"inputs": None}) == []  # odd bodies
     tokens.revoke(engine, token_id)
     assert refused(wall.get("/wall", headers={"Accept": "text/html"}))  # revocation: the next request
 
