@@ -9,6 +9,7 @@ import logging
 from dash import Dash
 from flask import jsonify
 
+import access
 from api.v1 import register as register_api
 from callbacks import register_all
 from config import ROOT, Settings
@@ -30,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         update_title=None,
     )
     app.server.config["IOC_SETTINGS"] = settings
-    app.server.config["SECRET_KEY"] = settings.secret_key
+    app.server.config["SECRET_KEY"] = settings.session_secret()
     app.index_string = app.index_string.replace("<html>", f'<html lang="{settings.language}">')
     app.layout = app_layout
     register_all(app, engine)
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         return jsonify(status="ok")
 
     register_ops(app, settings, engine)  # /readyz and /metrics
+    # Accounts, scopes, tokens, audit: one guard in front of every route (access/guard.py).
+    access.install(app, engine)
 
     # Dash lists its bundles on a worker's first request; in a threaded gunicorn worker the browser's
     # first burst of requests raced that ("dash is not a registered library", seen under gunicorn):

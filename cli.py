@@ -331,6 +331,8 @@ def _watch_first_pulls(web: subprocess.Popen, grace_seconds: float = 20.0) -> No
 def serve(workers, scheduler):
     """Serve the dashboard on 127.0.0.1:$PORT (8050) with gunicorn, and the scheduler beside it."""
     settings = _settings()
+    if not settings.production:  # the embedded mode: the person at the machine gets the first admin
+        users_bootstrap.callback()
     children = []
     if scheduler:
         children.append(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "worker"], cwd=ROOT))
@@ -445,6 +447,166 @@ def snapshot_export(snapshot_id, fmt, out):
         with open(out, "wb") as f:
             f.write(content)
         click.echo(f"{out}: {len(content):,} bytes, sha256 {digest}", err=True)
+def _actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+@cli.group()
+def users():
+    """Accounts of people (argon2 password hashes; roles and scopes: README "Accounts, roles and tokens")."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["leader", "department_head", "commune_officer", "staff",
+                                                           "admin"]))
+@click.option("--scope", default="", help="Unit codes (communes, departments) separated by spaces or commas; "
+                                          "'*' for everything. Leader and admin always read everything.")
+@click.option("--password", default=None, help="Default: a generated one, printed once.")
+def users_add(username, role, scope, password):
+    """Add a person."""
+    from access import accounts, audit
+
+    shown = password or accounts.new_password()
+    try:
+        accounts.add(_engine(), username, role, scope, shown)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(_engine(), _actor(), "user_added", username, {"role": role, "scope": scope})
+    click.echo(f"{username} added as {role}" + ("" if password else f"; password (shown once): {shown}"))
+
+
+@users.command("disable")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable again instead.")
+def users_disable(username, enable):
+    """Disable a person (their open sessions end at once) or, with --enable, enable them again."""
+    from access import accounts, audit
+
+    try:
+        accounts.set_disabled(_engine(), username, not enable)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(_engine(), _actor(), "user_enabled" if enable else "user_disabled", username)
+    click.echo(f"{username} {'enabled' if enable else 'disabled'}")
+
+
+@users.command("reset")
+@click.argument("username")
+def users_reset(username):
+    """A new generated password, printed once (their open sessions end)."""
+    from access import accounts, audit
+
+    password = accounts.new_password()
+    try:
+        accounts.reset_password(_engine(), username, password)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(_engine(), _actor(), "password_reset", username)
+    click.echo(f"new password for {username} (shown once): {password}")
+
+
+@users.command("list")
+def users_list():
+    """Every account: role, scope, disabled, last login."""
+    from access import accounts
+
+    for u in accounts.listing(_engine()):
+        last = u["last_login_at"].isoformat(timespec="minutes") if u["last_login_at"] else "never"
+        click.echo(f"{u['username']:<24} {u['role']:<16} {'DISABLED' if u['disabled'] else 'enabled ':<8} "
+                   f"last login {last:<25} scope {u['scope']}")
+
+
+@users.command("bootstrap")
+def users_bootstrap():
+    """The first admin of an empty store (the embedded mode's `serve` does this): password printed once."""
+    from access import accounts, audit
+
+    engine = _engine()
+    if accounts.count(engine):
+        click.echo("accounts exist: nothing to do")
+        return
+    password = accounts.new_password()
+    accounts.add(engine, "admin", "admin", "*", password)
+    audit.record(engine, _actor(), "user_added", "admin", {"role": "admin", "first": True})
+    click.echo(f"first administrator: admin / {password}  (shown once; `python cli.py users reset admin` for a new one)")
+
+
+@cli.group()
+def tokens():
+    """Display tokens (wall screens) and API tokens: shown once, stored hashed, scoped, revocable."""
+
+
+@tokens.command("add")
+@click.argument("kind", type=click.Choice(["display", "api"]))
+@click.argument("name")
+@click.option("--scope", required=True, help="Unit codes separated by spaces or commas, or '*' for everything.")
+@click.option("--views", default="", help="Display tokens: path prefixes the screen may open (default /wall).")
+@click.option("--expires", default=None, help="ISO time with zone when the token stops working (default: never).")
+def tokens_add(kind, name, scope, views, expires):
+    """Create a token; its secret is printed once (for a wall: the URL to open on the screen)."""
+    from datetime import datetime
+
+    from access import audit
+    from access import tokens as access_tokens
+
+    expires_at = datetime.fromisoformat(expires) if expires else None
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise click.BadParameter("give the time's zone, e.g. 2027-01-01T00:00+07:00", param_hint="--expires")
+    try:
+        token_id, secret = access_tokens.create(_engine(), kind, name, scope, _actor(), views, expires_at)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record(_engine(), _actor(), "token_created", str(token_id), {"kind": kind, "scope": scope})
+    click.echo(f"token {token_id} ({kind}, {name}); secret (shown once): {secret}")
+    if kind == "display":
+        click.echo(f"wall URL: http://127.0.0.1:{_settings().port}/wall?token={secret}")
+    else:
+        click.echo("use: Authorization: Bearer <secret> on /api/v1/...")
+
+
+@tokens.command("list")
+def tokens_list():
+    """Every token: kind, name, scope, views, expiry, revoked (never the secret)."""
+    from access import tokens as access_tokens
+
+    for t in access_tokens.listing(_engine()):
+        state = f"revoked {t['revoked_at']:%Y-%m-%d %H:%M}" if t["revoked_at"] else "active"
+        expiry = f"expires {t['expires_at']:%Y-%m-%d %H:%M}" if t["expires_at"] else "no expiry"
+        click.echo(f"{t['id']:>4} {t['kind']:<8} {t['name']:<24} {state:<24} {expiry:<24} scope {t['scope']} "
+                   f"{('views ' + t['views']) if t['views'] else ''}".rstrip())
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id):
+    """Revoke a token: a wall showing it is refused on its next request."""
+    from access import audit
+    from access import tokens as access_tokens
+
+    if not access_tokens.revoke(_engine(), token_id):
+        raise click.ClickException(f"no active token {token_id}")
+    audit.record(_engine(), _actor(), "token_revoked", str(token_id))
+    click.echo(f"token {token_id} revoked")
+
+
+@cli.group()
+def audit():
+    """The append-only audit log."""
+
+
+@audit.command("list")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--action", default=None, help="Only this action (login, login_failed, export, token_used, ...).")
+def audit_list(limit, action):
+    """The newest entries first."""
+    from access import audit as access_audit
+
+    for e in access_audit.recent(_engine(), limit, action):
+        click.echo(f"{e['at']:%Y-%m-%d %H:%M:%S} {e['action']:<14} {e['actor']:<28} {e['target']} {e['ip']} "
+                   f"{e['detail'] if e['detail'] != '{}' else ''}".rstrip())
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from dash import dcc, html
 
+from access.labels import labels as access_labels
 from layouts.i18n import t
 from layouts.sources import PATH as SOURCES_PATH
 from layouts.sources import label as sources_label
@@ -55,6 +56,8 @@ def header(lang: str, freshness: Freshness, lang_href: str):
             *[dcc.Link(t(key, lang), href=f"/{key}" + ("?lang=en" if lang == "en" else ""), className="nav-link",
                        id=f"nav-{key}") for key in PAGE_LINKS],
             html.A(t("language", lang), href=lang_href, className="lang-switch", lang="en" if lang == "vi" else "vi"),
+            html.A(access_labels(lang)["logout"], href="/logout" + ("?lang=en" if lang == "en" else ""),
+                   className="nav-link logout-link"),
         ], className="header-row"),
         *badges,
     ], className="app-header")

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Date, Engine, bindparam, func, select, text
 
 from config import Settings
+from access import scope as access_scope
 from metrics.calendar import is_working_day
 from metrics.frame_cache import FrameCache, cache_key, frame_cache
 from metrics.kpis import CATALOGUE, MEASURES
@@ -318,18 +319,22 @@ def _key(engine: Engine, start: date, end: date):
 
 
 def measure_frame(engine: Engine, start: date, end: date) -> pd.DataFrame:
-    """The measures behind the KPIs (rows: units and 'city'; columns: metrics.kpis.MEASURES)."""
-    return _cached(*_key(engine, start, end))[0].copy()
+    """The measures behind the KPIs (rows: units and 'city'; columns: metrics.kpis.MEASURES); rows outside
+    the asker's scope (access.scope.current()) read as no data."""
+    return access_scope.current().mask(_cached(*_key(engine, start, end))[0].copy())
 
 
 def kpi_frame(engine: Engine, start: date, end: date) -> pd.DataFrame:
-    """Rows: commune and department codes plus 'city'; columns: KPI ids. NaN = no data."""
-    return _cached(*_key(engine, start, end))[1].copy()
+    """Rows: commune and department codes plus 'city'; columns: KPI ids. NaN = no data, and so is every row
+    outside the asker's scope (access.scope.current(): the city row only for a scope of everything)."""
+    return access_scope.current().mask(_cached(*_key(engine, start, end))[1].copy())
 
 
 def commune_series(engine: Engine, unit_code: str, start: date, end: date) -> dict[str, pd.DataFrame]:
     """The drill-down's series for one unit: dossiers by day, tickets by category, documents by day."""
     d, t, doc = dossier_unit_daily.c, ticket_daily.c, document_counts.c
+    if not access_scope.current().allows(unit_code):
+        unit_code = None  # outside the asker's scope: the same empty series as a unit without records
     with engine.connect() as conn:
         dossiers = pd.DataFrame(conn.execute(
             select(d.day, d.received, (d.completed_early + d.completed_on_time).label("completed_on_time"),
@@ -365,8 +370,8 @@ def unit_codes(engine: Engine) -> tuple[list[str], list[str]]:
 def kpi_frame_json(engine: Engine, scope: str, start: date, end: date) -> dict:
     """One row of the KPI frame as JSON-ready data (no data is None, never 0); KeyError for an unknown scope."""
     frame = kpi_frame(engine, start, end)
-    if scope not in frame.index:
-        raise KeyError(scope)
+    if scope not in frame.index or not access_scope.current().allows(scope):
+        raise KeyError(scope)  # outside the asker's scope reads as unknown
     row = frame.loc[scope]
     return {"scope": scope, "from": start.isoformat(), "to": end.isoformat(), "data_version": data_version(engine),
             "kpis": {k: {"value": None if pd.isna(row[k]) else round(float(row[k]), 6), "unit": CATALOGUE[k].unit,

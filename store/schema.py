@@ -395,3 +395,45 @@ snapshot_files = Table(
     Column("sha256", String(64), nullable=False),
     Column("rendered_at", UTCDateTime, nullable=False),
 )
+
+# Accounts, tokens and the audit log (migration 0006; access/ owns them). Scopes are space-separated unit
+# codes, "*" for everything. Only a token's sha256 is stored; the audit log refuses UPDATE and DELETE.
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("scope", Text, nullable=False, default=""),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("session_epoch", Integer, nullable=False, default=0),  # bumped by logout, reset, disable
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime),
+)
+
+access_tokens = Table(
+    "access_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # display | api
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("scope", Text, nullable=False, default=""),
+    Column("views", Text, nullable=False, default=""),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", Text, nullable=False, default=""),
+    Column("detail", Text, nullable=False, default=""),
+    Column("ip", String(64), nullable=False, default=""),
+    Index("ix_audit_log_action_actor_at", "action", "actor", "at"),
+    Index("ix_audit_log_action_ip_at", "action", "ip", "at"),
+)

@@ -77,3 +77,63 @@ def at(text_time: str) -> datetime:
     from metrics.time import TZ
 
     return datetime.fromisoformat(text_time).replace(tzinfo=TZ)
+
+
+# Accounts (issue 7): every request needs an identity, so tests that use the app sign in first.
+TEST_SECRET_KEY = "tests-only-secret-key-0123456789abcdef"
+
+
+def test_settings(db_url: str, **env):
+    """Settings for an app under test: the store at db_url and a fixed SECRET_KEY (PostgreSQL means production)."""
+    from config import Settings
+
+    return Settings.from_env({"DATABASE_URL": db_url, "SECRET_KEY": TEST_SECRET_KEY, **env})
+
+
+test_settings.__test__ = False  # a helper, not a test
+
+
+def add_person(engine, username: str = "admin", role: str = "admin", scope: str = "*") -> str:
+    """A user of the store with a fresh password, returned."""
+    from access import accounts
+
+    password = accounts.new_password()
+    accounts.add(engine, username, role, scope, password)
+    return password
+
+
+def sign_in(client, username: str, password: str):
+    """Through the login form as a browser does (its CSRF token first); returns the POST's response."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"username": username, "password": password, "csrf": csrf, "next": "/"})
+
+
+def signed_in_client(app, engine, username: str = "admin", role: str = "admin", scope: str = "*"):
+    """A test client of `app` signed in as a new user of this role and scope."""
+    client = app.server.test_client()
+    response = sign_in(client, username, add_person(engine, username, role, scope))
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    client.callbacks = app.callback_map
+    return client
+
+
+def sign_in_browser(driver, base: str, username: str, password: str) -> None:
+    """Sign a Selenium-driven browser in through the login page."""
+    driver.get(base + "/login")
+    driver.find_element("name", "username").send_keys(username)
+    driver.find_element("name", "password").send_keys(password)
+    driver.find_element("css selector", "button[type=submit]").click()
+
+
+ACCESS_SWEEP: dict[str, int] = {}  # filled by tests/test_access_sweep.py, printed at the end of the run
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.conftest import ACCESS_SWEEP as counts  # the copy the test modules import
+
+    if counts:
+        terminalreporter.write_sep("-", "access sweep")
+        terminalreporter.write_line(", ".join(f"{k}: {v}" for k, v in counts.items()))

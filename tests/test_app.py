@@ -6,9 +6,8 @@ import json
 import pytest
 
 from app import create_app
-from config import Settings
 from ingest import pipeline
-from tests.conftest import at
+from tests.conftest import at, signed_in_client, test_settings
 from tests.records import dossier, given
 
 
@@ -17,10 +16,8 @@ def client(engine, db_url):
     rows = [dossier("D1", unit="26506", completed="2025-07-02 10:00", status="completed"),
             dossier("D2", unit="26506", completed="2025-07-08 10:00", status="completed")]
     pipeline.pull(engine, given([("dossier", rows)]), until=at("2025-07-10 00:00"))
-    app = create_app(Settings.from_env({"DATABASE_URL": db_url}))
-    client = app.server.test_client()
-    client.callbacks = app.callback_map
-    return client
+    app = create_app(test_settings(db_url))
+    return signed_in_client(app, engine)
 
 
 def call(client, output: dict | list[dict], inputs: list[dict], state: list[dict] = ()):

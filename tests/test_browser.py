@@ -8,10 +8,9 @@ import time
 import pytest
 
 from app import create_app
-from config import Settings
 from ingest import pipeline
 from store.db import engine_for
-from tests.conftest import at, demo_source
+from tests.conftest import add_person, at, demo_source, sign_in_browser, test_settings
 from tools import browser
 
 pytestmark = pytest.mark.browser
@@ -28,7 +27,9 @@ def seeded_app(tmp_path_factory):
     upgrade(url)
     result = pipeline.pull(engine_for(url), demo_source(scale=0.05, start="2025-10-01"), until=at("2025-11-20 12:00"))
     assert result.status == "ok" and result.rows_stored > 0
-    return create_app(Settings.from_env({"DATABASE_URL": url}))
+    app = create_app(test_settings(url))
+    app.password = add_person(engine_for(url), "leader", "leader")
+    return app
 
 
 def wait_for(predicate, timeout: float = 30.0, step: float = 0.25):
@@ -50,6 +51,7 @@ def test_overview_map_has_168_communes_and_a_click_opens_the_drill_down(seeded_a
     from selenium.webdriver.common.action_chains import ActionChains
 
     with browser.serve(seeded_app.server) as base, browser.chromium() as driver:
+        sign_in_browser(driver, base, "leader", seeded_app.password)
         driver.get(base + "/?period=since_merger")
         paths = wait_for(lambda: (p := driver.find_elements("css selector", "path.choroplethlocation"))
                          and len(p) == 168 and p)

@@ -7,9 +7,9 @@ import sys
 from datetime import timedelta
 
 from app import create_app
-from config import ROOT, Settings
+from config import ROOT
 from ingest import pipeline
-from tests.conftest import at, demo_source
+from tests.conftest import at, demo_source, signed_in_client, test_settings
 from tests.records import dossier, given, ticket
 from tests.test_app import route, walk
 
@@ -28,9 +28,8 @@ def test_sources_page_lists_each_source_and_a_quarantine_sample(engine, db_url, 
     sources = tmp_path / "sources.yaml"
     sources.write_text("sources:\n  - {name: upstream, kind: given_rows, every: 5m}\n  - {name: late, kind: demo, "
                        "every: 1m}\n", encoding="utf-8")
-    app = create_app(Settings.from_env({"DATABASE_URL": db_url, "IOC_SOURCES": str(sources)}))
-    client = app.server.test_client()
-    client.callbacks = app.callback_map
+    app = create_app(test_settings(db_url, IOC_SOURCES=str(sources)))
+    client = signed_in_client(app, engine)
     page = route(client, "/sources", "?lang=en")
     nodes = list(walk(page))
     rows = {n["props"]["data-source"]: n for n in nodes if "data-source" in n.get("props", {})}
