@@ -54,3 +54,11 @@ def current() -> Scope:
         return EVERYTHING
     identity = g.get("identity")
     return identity.scope if identity is not None else NOTHING
+
+
+def current_actor() -> str | None:
+    """Who is asking, for records that say who made them (a snapshot's created_by); None outside a request."""
+    from flask import g, has_request_context
+
+    identity = g.get("identity") if has_request_context() else None
+    return identity.actor if identity is not None else None

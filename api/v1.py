@@ -1,8 +1,8 @@
 """Read-only JSON API, version 1: the KPI frame of a scope and period, the snapshots and their files.
 
 Every route lives in this one blueprint, so accounts (issue 7) guard the whole API with a single
-`blueprint.before_request` hook. Errors are JSON: 400 for a bad scope, date, id or format, 404 for an
-unknown snapshot.
+`blueprint.before_request` hook. Errors are JSON: 400 for a bad scope, date, id or format, 403 for a scope
+outside the asker's, 404 for an unknown snapshot (or one of another scope).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from exports import UnknownFormat, exporter
 from metrics.frame import kpi_frame_json
 from metrics.time import local_day, now
 from snapshots import store
-from snapshots.scope import ScopeError, check_id, parse_period, parse_scope
+from snapshots.scope import OutsideScope, ScopeError, check_id, parse_period, parse_scope
 
 blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 DOWNLOADS = ("csv", "xlsx", "pdf", "png", "json")
@@ -33,6 +33,11 @@ def _error(status: int, message: str):
 @blueprint.errorhandler(UnknownFormat)
 def _bad_request(exc):
     return _error(400, str(exc))
+
+
+@blueprint.errorhandler(OutsideScope)
+def _forbidden(exc):
+    return _error(403, str(exc))
 
 
 @blueprint.errorhandler(store.SnapshotNotFound)

@@ -7,6 +7,7 @@ import logging
 from dash import Input, Output, State, dcc
 from sqlalchemy import Engine
 
+from access import scope as access_scope
 from api.v1 import download_name
 from callbacks.context import DRILL_PATH, PageQuery
 from layouts.export import FORMATS, done, ids, label
@@ -37,7 +38,8 @@ def register(app, engine: Engine) -> None:
             scope = parse_scope(engine, scope_of(pathname))
         except ScopeError as exc:
             return None, f"{label('failed', query.lang)}: {exc}"
-        info = store.create(engine, scope, query.period.start, query.period.end, map_kpi=query.kpi)
+        info = store.create(engine, scope, query.period.start, query.period.end, map_kpi=query.kpi,
+                            created_by=access_scope.current_actor())
         try:
             content, _ = store.file(engine, info.id, fmt)
         except Exception as exc:  # noqa: BLE001 — e.g. no Chromium for a PNG/PDF: say so, keep the page usable

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, Engine, bindparam, text
 
+from access import scope as access_scope
 from metrics.frame import data_version, kpis_from_measures
 from metrics.kpis import CATALOGUE, MEASURES
 from metrics.rules import rule
@@ -93,7 +94,8 @@ def _url(engine: Engine) -> str:
 def sector_breakdown(engine: Engine, unit_code: str | None, start: date, end: date) -> pd.DataFrame:
     """Rows: the sectors with dossiers received or ended in the period (most received first), for one unit
     or the whole city (`unit_code` None); columns: 'slug', the measures and BREAKDOWN_KPIS."""
-    return _sectors(_url(engine), data_version(engine), unit_code, start, end).copy()
+    out = _sectors(_url(engine), data_version(engine), unit_code, start, end)
+    return (out if access_scope.current().allows(unit_code) else out.iloc[:0]).copy()
 
 
 @lru_cache(maxsize=256)
@@ -113,6 +115,8 @@ def procedure_breakdown(engine: Engine, unit_code: str, start: date, end: date,
     """Rows: one unit's procedures with dossiers received or ended in the period (most received first),
     optionally of one sector; columns: 'sector', 'procedure_name', the measures and BREAKDOWN_KPIS."""
     out = _procedures(_url(engine), data_version(engine), unit_code, start, end)
+    if not access_scope.current().allows(unit_code):
+        out = out.iloc[:0]
     return (out[out["sector"] == sector] if sector is not None else out).copy()
 
 
@@ -141,6 +145,8 @@ def _procedure_days(url: str, version: int, unit_code: str, start: date, end: da
 def sector_daily(engine: Engine, unit_code: str | None, start: date, end: date, sector: str) -> pd.DataFrame:
     """One sector's dossiers by day in one unit (or the city, `unit_code` None): received, completed on time
     (early included), late."""
+    if not access_scope.current().allows(unit_code):
+        return _daily([], start, end)
     with engine.connect() as conn:
         rows = conn.execute(_SECTOR_DAILY_Q[unit_code is not None],
                             {**_params(unit_code, start, end), "sector": sector}).mappings().all()
@@ -150,7 +156,8 @@ def sector_daily(engine: Engine, unit_code: str | None, start: date, end: date, 
 def sector_units(engine: Engine, sector: str, start: date, end: date) -> pd.DataFrame:
     """One sector in every unit with dossiers of it in the period: rows by unit code; the measures and
     BREAKDOWN_KPIS as sector_breakdown."""
-    return _sector_units(_url(engine), data_version(engine), sector, start, end).copy()
+    out = _sector_units(_url(engine), data_version(engine), sector, start, end)
+    return out[[access_scope.current().allows(code) for code in out.index]].copy()
 
 
 @lru_cache(maxsize=64)
@@ -166,7 +173,7 @@ def _sector_units(url: str, version: int, sector: str, start: date, end: date) -
 def procedure_daily(engine: Engine, unit_code: str, start: date, end: date, procedure_code: str) -> pd.DataFrame:
     """One procedure's dossiers by day in one unit, as sector_daily."""
     days = _procedure_days(_url(engine), data_version(engine), unit_code, start, end)
-    one = days[days["procedure_code"] == procedure_code]
+    one = days[(days["procedure_code"] == procedure_code) & access_scope.current().allows(unit_code)]
     series = pd.DataFrame({"day": one["day"], "received": one["received"],
                            "completed_on_time": one["completed_early"] + one["completed_on_time"],
                            "completed_late": one["completed_late"]}).groupby("day", as_index=False).sum()

@@ -11,6 +11,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine, or_, select
 
+from access import scope as access_scope
 from metrics.calendar import next_working_day, working_days_between
 from metrics.rules import rule
 from metrics.time import local_day
@@ -25,6 +26,7 @@ def early_warning(engine: Engine, as_of: datetime, unit_code: str | None = None)
     """Open dossiers of one unit (or of every unit) that are overdue at `as_of` (past due_at, or with more
     supplement requests than the portal allows) or due by the end of the next working day. Overdue first,
     longest overdue first; then by due time."""
+    scope = access_scope.current()  # a scoped reader sees its units' dossiers only
     today = local_day(as_of)
     horizon = next_working_day(today)
     d = dossiers.c
@@ -38,6 +40,7 @@ def early_warning(engine: Engine, as_of: datetime, unit_code: str | None = None)
         rows = pd.DataFrame(conn.execute(query).mappings().all(),
                             columns=["unit_code", "dossier_id", "procedure_code", "procedure_name", "sector",
                                      "channel", "received_at", "due_at", "due_day", "supplement_requests"])
+    rows = rows[[scope.allows(code) for code in rows["unit_code"]]] if not scope.everything else rows
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)
     overdue = (rows["due_at"] < as_of) | (rows["supplement_requests"] > rule("late_supplement_requests"))

@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlalchemy import Engine, select
 
+from access import scope as access_scope
 from metrics.frame import CITY
 from store.schema import communes, departments
 
@@ -44,8 +45,25 @@ class Scope:
         return self.name_en if lang == "en" and self.name_en else self.name_vi
 
 
+class OutsideScope(ScopeError):
+    """A scope the store knows but the asker may not read (accounts: the identity's scope)."""
+
+
+def readable(kind: str, code: str) -> bool:
+    """May the asker (accounts: access.scope.current()) read this scope? The city only with everything."""
+    return access_scope.current().allows(None if kind == "city" else code)
+
+
 def parse_scope(engine: Engine, text: str | None) -> Scope:
-    """'city', 'commune:CODE', 'department:CODE' (or a bare unit code) → a Scope the store knows."""
+    """'city', 'commune:CODE', 'department:CODE' (or a bare unit code) → a Scope the store knows and the
+    asker may read."""
+    scope = _known_scope(engine, text)
+    if not readable(scope.kind, scope.code):
+        raise OutsideScope(f"{scope.key} is outside the units you may read")
+    return scope
+
+
+def _known_scope(engine: Engine, text: str | None) -> Scope:
     text = (text or "city").strip()
     if text == "city":
         return Scope("city", CITY, "Toàn Thành phố", "Whole city")

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from exports import exporter
 from metrics.time import now
 from snapshots.build import freeze
-from snapshots.scope import Scope, check_id
+from access import scope as access_scope
+from snapshots.scope import Scope, check_id, readable
 from store.schema import snapshot_files, snapshots
 
 
@@ -95,13 +96,13 @@ def get(engine: Engine, snapshot_id: str) -> SnapshotInfo:
     check_id(snapshot_id)
     with engine.connect() as conn:
         row = conn.execute(select(*_INFO).where(snapshots.c.id == snapshot_id)).first()
-    if row is None:
+    if row is None or not readable(row.scope_kind, row.scope_code):  # another scope's: as if it did not exist
         raise SnapshotNotFound(snapshot_id)
     return SnapshotInfo(**row._mapping)
 
 
 def payload(engine: Engine, snapshot_id: str) -> dict:
-    check_id(snapshot_id)
+    get(engine, snapshot_id)  # the id checked, the asker's scope too
     with engine.connect() as conn:
         text = conn.execute(select(snapshots.c.frame).where(snapshots.c.id == snapshot_id)).scalar()
     if text is None:
@@ -114,6 +115,9 @@ def listing(engine: Engine, limit: int = 200, scope: Scope | None = None) -> lis
     q = select(*_INFO).order_by(snapshots.c.created_at.desc(), snapshots.c.id).limit(limit)
     if scope is not None:
         q = q.where(snapshots.c.scope_kind == scope.kind, snapshots.c.scope_code == scope.code)
+    asker = access_scope.current()
+    if not asker.everything:
+        q = q.where(snapshots.c.scope_kind != "city", snapshots.c.scope_code.in_(sorted(asker.units)))
     with engine.connect() as conn:
         return [SnapshotInfo(**r._mapping) for r in conn.execute(q)]
 
@@ -122,7 +126,7 @@ def file(engine: Engine, snapshot_id: str, fmt: str) -> tuple[bytes, str]:
     """(bytes, sha256) of the snapshot rendered as `fmt`: stored bytes when rendered before, else rendered
     from the frozen payload now and stored (a concurrent render of the same file keeps the first one)."""
     render = exporter(fmt)  # an unknown format is refused before anything is read
-    check_id(snapshot_id)
+    get(engine, snapshot_id)  # the id checked, the asker's scope too
     with engine.connect() as conn:
         row = conn.execute(select(snapshot_files.c.content, snapshot_files.c.sha256).where(
             snapshot_files.c.snapshot_id == snapshot_id, snapshot_files.c.format == fmt)).first()

@@ -59,15 +59,27 @@ def test_scope_masks_rows_and_keeps_the_city_for_everything_only():
 def test_crafted_callbacks_for_another_commune_return_none_of_its_data(app, engine):
     officer = signed_in_client(app, engine, "officer", "commune_officer", MINE)
     leader = signed_in_client(app, engine, "boss", "leader", "*")
-    # the drill-down's period callback with the other commune's code in its state
-    outputs = [{"id": i, "property": p} for i, p in (("commune-tiles", "children"), ("commune-dossiers", "figure"),
-                                                     ("commune-tickets", "figure"), ("commune-documents", "figure"))]
-    ask = dict(output=outputs, inputs=[{"id": "commune-period", "property": "value", "value": "since_merger"}],
-               state=[{"id": "commune-code", "property": "data", "value": OTHER},
-                      {"id": "url", "property": "search", "value": ""}])
+    # the drill-down's redraw callback with the other commune's code in its state
+    from callbacks.commune import _PROPERTY, DYNAMIC
+
+    outputs = [{"id": i, "property": _PROPERTY.get(i, "children")} for i in DYNAMIC] + \
+        [{"id": "commune-period", "property": "value"}, {"id": "commune-cmp", "property": "value"}]
+    ask = dict(output=outputs, inputs=[{"id": "url", "property": "search", "value": "?period=since_merger"}],
+               state=[{"id": "commune-code", "property": "data", "value": OTHER}])
     theirs, mine_too = call(officer, **ask), call(leader, **ask)
-    days_of = lambda r: r["commune-dossiers"]["figure"]["data"][0].get("x") or []  # noqa: E731
-    assert len(days_of(mine_too)) > 0 and len(days_of(theirs)) == 0
+    def counted(answer) -> float:  # every dossier the daily chart draws (days without data are drawn at 0)
+        import base64
+
+        import numpy as np
+
+        def values(y):  # plotly sends numeric arrays as {"dtype", "bdata"} (base64)
+            if isinstance(y, dict):
+                return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
+            return np.asarray(y or [], dtype=float)
+
+        return float(sum(np.nansum(values(t.get("y"))) for t in answer["commune-dossiers"]["figure"]["data"]))
+
+    assert counted(mine_too) > 0 and counted(theirs) == 0
     tiles = json.dumps(theirs["commune-tiles"])
     assert "50" not in re.sub(r'"[a-z_-]+"', "", tiles)  # the other commune's on-time rate (1 of 2) is absent
     # the overview's map: the other commune and the city read as no data for the officer
@@ -358,3 +370,38 @@ def test_a_lockout_is_per_name(app, engine):
     for _ in range(throttle.NAME_FAILURES):
         sign_in(client, "olga", "wrong password")
     assert sign_in(client, "pete", password).status_code == 302
+
+
+def test_snapshots_of_another_scope_are_not_made_listed_or_downloaded(app, engine):
+    from datetime import date
+
+    from snapshots import store
+    from snapshots.scope import parse_scope
+
+    first, last = date(2025, 7, 1), date(2025, 7, 9)
+    made = {name: store.create(engine, parse_scope(engine, scope), first, last).id  # outside a request: everything
+            for name, scope in (("mine", f"commune:{MINE}"), ("theirs", f"commune:{OTHER}"), ("city", "city"))}
+    staff = signed_in_client(app, engine, "jan", "staff", MINE)
+    listed = {s["id"] for s in staff.get("/api/v1/snapshots").get_json()["snapshots"]}
+    assert listed == {made["mine"]}
+    assert staff.get(f"/api/v1/snapshots/{made['mine']}.json").status_code == 200
+    for name in ("theirs", "city"):  # as if it did not exist
+        assert staff.get(f"/api/v1/snapshots/{made[name]}.json").status_code == 404
+    assert staff.get(f"/api/v1/kpis?scope=commune:{OTHER}").status_code == 403
+    mine = staff.get(f"/api/v1/kpis?scope=commune:{MINE}&from=2025-07-01&to=2025-07-09").get_json()
+    assert mine["kpis"]["dossiers_received"]["value"] == 1
+    leader = signed_in_client(app, engine, "kim", "leader", "*")
+    assert {s["id"] for s in leader.get("/api/v1/snapshots").get_json()["snapshots"]} == set(made.values())
+    # the export button on another commune's page makes nothing for a scoped reader
+    key = next(k for k in app.callback_map if "export-download" in k)
+    spec = app.callback_map[key]
+    body = {"output": key, "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
+                                       for o in key.strip(".").split("...")],
+            "inputs": [{"id": i["id"], "property": i["property"], "value": 1} for i in spec["inputs"]],
+            "state": [{"id": "export-format", "property": "value", "value": "csv"},
+                      {"id": "url", "property": "pathname", "value": f"/commune/{OTHER}"},
+                      {"id": "url", "property": "search", "value": ""}],
+            "changedPropIds": [f"{spec['inputs'][0]['id']}.{spec['inputs'][0]['property']}"]}
+    answer = staff.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200 and "outside the units you may read" in answer.get_data(as_text=True)
+    assert len(store.listing(engine)) == 3
