@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from config import Settings
 from metrics.frame import kpi_frame_json
 from snapshots import store
 from snapshots.scope import parse_scope
 from store.db import engine_for
+from tests.conftest import signed_in_client, test_settings
 from tests.snapshot_store import COMMUNE, PERIOD, seeded_file, seeded_url  # noqa: F401
 
 
 @pytest.fixture
 def client(seeded_url):  # noqa: F811
-    return create_app(Settings.from_env({"DATABASE_URL": seeded_url})).server.test_client()
+    return signed_in_client(create_app(test_settings(seeded_url)), engine_for(seeded_url), "leader", "leader")
 
 
 def test_kpis_are_the_kpi_frame(client, seeded_url):  # noqa: F811

@@ -10,20 +10,17 @@ import pytest
 from openpyxl import load_workbook
 
 from app import create_app
-from config import Settings
 from layouts.export import ids
 from snapshots import store
 from store.db import engine_for
+from tests.conftest import signed_in_client, test_settings
 from tests.snapshot_store import COMMUNE, seeded_file, seeded_url  # noqa: F401
 from tests.test_app import call, route, walk
 
 
 @pytest.fixture
 def client(seeded_url):  # noqa: F811
-    app = create_app(Settings.from_env({"DATABASE_URL": seeded_url}))
-    client = app.server.test_client()
-    client.callbacks = app.callback_map
-    return client
+    return signed_in_client(create_app(test_settings(seeded_url)), engine_for(seeded_url), "leader", "leader")
 
 
 def export(client, fmt: str, pathname: str, search: str):

@@ -20,6 +20,7 @@ from ingest import pipeline
 from metrics.time import now
 from store.db import engine_for
 from store.schema import source_states
+from tests.conftest import signed_in_client, test_settings
 from tests.records import dossier, given
 
 SOURCES = "sources:\n  - name: upstream\n    kind: given_rows\n    every: 5m\n    stale_after: 15m\n"
@@ -28,7 +29,7 @@ SOURCES = "sources:\n  - name: upstream\n    kind: given_rows\n    every: 5m\n  
 def _settings(tmp_path, db_url: str) -> Settings:
     path = tmp_path / "sources.yaml"
     path.write_text(SOURCES, encoding="utf-8")
-    return Settings.from_env({"DATABASE_URL": db_url, "IOC_SOURCES": str(path)})
+    return test_settings(db_url, IOC_SOURCES=str(path))
 
 
 def _pull(engine, bad_rows: int = 0) -> None:
@@ -88,7 +89,7 @@ def test_metrics_by_route_and_callback_and_per_source(db_url, tmp_path):
     settings, engine = _settings(tmp_path, db_url), engine_for(db_url)
     _pull(engine, bad_rows=3)
     app = create_app(settings)
-    client = app.server.test_client()
+    client = signed_in_client(app, engine, "ops", "admin")
     before = _samples(client.get("/metrics").get_data(as_text=True))
     for _ in range(2):
         body = {"output": "page.children", "outputs": {"id": "page", "property": "children"},
@@ -145,7 +146,11 @@ def test_gunicorn_workers_metrics_are_summed(sqlite_url, tmp_path):
                 time.sleep(0.3)
         for _ in range(20):  # fresh connections: gunicorn hands them to either worker
             assert requests.get(f"{base}/healthz", headers={"Connection": "close"}, timeout=10).status_code == 200
-        samples = _samples(requests.get(f"{base}/metrics", timeout=30).text)
+        from access import tokens
+
+        _, secret = tokens.create(engine_for(sqlite_url), "api", "prometheus", "*", "test")
+        samples = _samples(requests.get(f"{base}/metrics", headers={"Authorization": f"Bearer {secret}"},
+                                        timeout=30).text)
         assert _value(samples, "ioc_http_request_duration_seconds_count", route="/healthz", method="GET") == 21
         assert list((tmp_path / "prom").glob("histogram_*.db"))  # the workers wrote their samples there
     finally:
@@ -161,7 +166,11 @@ def _no_redis(monkeypatch):
 def test_metrics_when_the_store_is_down(tmp_path):
     port = _free_port()
     settings = _settings(tmp_path, f"postgresql+psycopg://ioc@127.0.0.1:{port}/ioc?connect_timeout=2")
-    samples = _samples(create_app(settings).server.test_client().get("/metrics").get_data(as_text=True))
+    response = create_app(settings).server.test_client().get("/metrics")
+    assert response.status_code == 401  # a scrape needs an identity (an API token) before the store is asked
+    from ops.prometheus import exposition
+
+    samples = _samples(exposition(settings, engine_for(settings.database_url)).decode())
     assert _value(samples, "ioc_store_up") == 0
     assert not [k for k in samples if k[0].startswith("ioc_ingest_lag")]
 
@@ -176,9 +185,9 @@ def test_exported_bundles_cover_the_page_and_are_gzipped(tmp_path, sqlite_url):
 
     from ops.bundles import export
 
-    app = create_app(Settings.from_env({"DATABASE_URL": sqlite_url}))
+    app = create_app(test_settings(sqlite_url))
     written = export(app, tmp_path / "static")
-    page = app.server.test_client().get("/").get_data(as_text=True)
+    page = signed_in_client(app, engine_for(sqlite_url)).get("/").get_data(as_text=True)
     urls = [u.split("?")[0] for u in re.findall(r'(?:src|href)="(/(?:_dash-component-suites|assets)/[^"]+)"', page)]
     assert len(urls) >= 10
     for url in urls:

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 from app import create_app
-from config import Settings
 from ingest import pipeline
 from metrics.time import local_day, now
-from tests.conftest import at
+from tests.conftest import at, signed_in_client, test_settings
 from tests.records import dossier, given
 from tests.test_app import call, route, walk
 
@@ -37,10 +36,7 @@ ROWS = [dossier("C1", received=_day(5), due=_day(3, 17), completed=_day(4), stat
 @pytest.fixture
 def client(engine, db_url):
     pipeline.pull(engine, given([("dossier", ROWS)]), until=now() + timedelta(hours=1))
-    app = create_app(Settings.from_env({"DATABASE_URL": db_url}))
-    client = app.server.test_client()
-    client.callbacks = app.callback_map
-    return client
+    return signed_in_client(create_app(test_settings(db_url)), engine, "leader", "leader")
 
 
 def values(array) -> list:
