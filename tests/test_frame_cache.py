@@ -26,7 +26,7 @@ REDIS_URL = os.environ.get("IOC_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 # One app process: the overview page as the browser asks for it, and how many frames it computed.
 APP_PROCESS = """
-import hashlib, json
+import hashlib, json, uuid
 from metrics import frame
 computed = []
 original = frame.compute
@@ -39,7 +39,11 @@ body = {"output": "page.children", "outputs": {"id": "page", "property": "childr
         "inputs": [{"id": "url", "property": "pathname", "value": "/"}],
         "state": [{"id": "url", "property": "search", "value": "?period=since_merger"}],
         "changedPropIds": ["url.pathname"]}
-response = app.server.test_client().post("/_dash-update-component", json=body)
+from store.db import engine_for
+from tests.conftest import signed_in_client
+engine = engine_for(app.server.config["IOC_SETTINGS"].database_url)
+client = signed_in_client(app, engine, "reader-" + uuid.uuid4().hex[:8], "leader")
+response = client.post("/_dash-update-component", json=body)
 assert response.status_code == 200, response.data[:300]
 print(json.dumps({"computed": len(computed), "cache": type(frame._cache()).__name__,
                   "page": hashlib.sha256(response.data).hexdigest()}))
