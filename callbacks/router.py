@@ -6,29 +6,23 @@ import re
 from dash import Input, Output, State, html
 from sqlalchemy import Engine
 
+from callbacks import overview as overview_callbacks
+from callbacks import wall as wall_callbacks
 from callbacks.context import PageQuery, freshness
 from callbacks.sources import sources_page
-from geo.communes import boundaries_geojson, inset_codes
 from layouts import commune as commune_layout
-from layouts import overview as overview_layout
 from layouts import sources as sources_layout
-from layouts.components import format_kpi
+from layouts import wall as wall_layout
 from layouts.i18n import t
 from layouts.shell import PAGE, URL, header
-from metrics.frame import CITY, commune_series, kpi_frame
+from metrics.frame import commune_series, kpi_frame
 from metrics.units import commune_table
 
 COMMUNE_PATH = re.compile(r"^/commune/(?P<code>[^/]+)/?$")
 
 
-def overview_page(engine: Engine, query: PageQuery):
-    kpi_id = query.kpi if query.kpi in overview_layout.MAP_KPIS else overview_layout.MAP_KPIS[0]
-    frame = kpi_frame(engine, query.period.start, query.period.end)
-    communes = commune_table(engine)
-    traces = overview_layout.map_traces(frame, communes, inset_codes(), kpi_id, query.lang, format_kpi)
-    fig = overview_layout.map_figure(boundaries_geojson(), traces, kpi_id, query.lang)
-    return overview_layout.layout(lang=query.lang, period_key=query.period.key, kpi_id=kpi_id,
-                                  city_row=frame.loc[CITY], figure=fig)
+def overview_page(engine: Engine, query: PageQuery, search: str | None = None):
+    return overview_callbacks.page(engine, query, search)
 
 
 def commune_page(engine: Engine, query: PageQuery, code: str):
@@ -47,6 +41,8 @@ def register(app, engine: Engine) -> None:
 
     @app.callback(Output(PAGE, "children"), Input(URL, "pathname"), State(URL, "search"))
     def route(pathname, search):
+        if (pathname or "/").rstrip("/") == wall_layout.PATH:  # the wall: no navigation chrome
+            return wall_callbacks.page(engine, search, settings.sources_file)
         query = PageQuery.parse(search)
         other = "en" if query.lang == "vi" else "vi"
         top = header(query.lang, freshness(engine, settings.sources_file),
@@ -55,7 +51,7 @@ def register(app, engine: Engine) -> None:
         if match:
             body = commune_page(engine, query, match.group("code"))
         elif (pathname or "/") == "/":
-            body = overview_page(engine, query)
+            body = overview_page(engine, query, search)
         elif (pathname or "/").rstrip("/") == sources_layout.PATH:
             body = sources_page(engine, query, settings.sources_file)
         else:
