@@ -44,12 +44,13 @@ def values_for(engine: Engine, kpi_id: str, period: Period, lang: str) -> MapVal
         pd.Series(index=codes, dtype=float)
     ranks = rank(frame, kpi_id, codes).reindex(codes)
     target = commune_target(kpi_id)
-    status = pd.Series({c: band(target, value[c]) if target else "" for c in codes})
-    z = status.map(lambda s: st.ORDER.index(s) if s in st.ORDER else None) if target else value
-    card = pd.Series({c: [format_kpi(kpi_id, value[c], lang), "–" if pd.isna(ranks[c]) else str(int(ranks[c])),
-                          trend_text(value[c], prior[c], kpi_id, lang), st.label(status[c], lang) if target else ""]
-                      for c in codes})
-    return MapValues(kpi_id, target, z, status, card, int(value.notna().sum()))
+    status = [band(target, v) if target else "" for v in value.to_numpy()]
+    words = {s: st.label(s, lang, short=True) for s in set(status)} if target else {"": ""}
+    card = [[format_kpi(kpi_id, v, lang), "–" if pd.isna(r) else str(int(r)), trend_text(v, p, kpi_id, lang), words[s]]
+            for v, r, p, s in zip(value.to_numpy(), ranks.to_numpy(), prior.to_numpy(), status)]
+    z = [st.ORDER.index(s) if s in st.ORDER else None for s in status] if target else value.to_numpy()
+    return MapValues(kpi_id, target, pd.Series(z, index=codes, dtype=float), pd.Series(status, index=codes),
+                     pd.Series(card, index=codes), int(value.notna().sum()))
 
 
 def map_patch(values: MapValues, communes: pd.DataFrame, lang: str) -> Patch:

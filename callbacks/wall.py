@@ -9,6 +9,7 @@ browser's memory on a screen that runs for days.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -156,10 +157,24 @@ def d766_view(engine: Engine, wq: WallQuery):
     return wl.d766(label, scored, names, wq.lang)
 
 
+@lru_cache(maxsize=16)  # a few walls × views × the current version; maps hold their geometry
+def _built(url: str, version: int, name: str, search: str, patch: bool):
+    """A view's content for one data version and URL: every wall showing the same view and version shares it
+    (the same keying as the KPI frames' cache: a new version is a new key, never stale content)."""
+    from store.db import engine_for
+
+    view_ = VIEWS[name]
+    return (view_.patch if patch else view_.build)(engine_for(url), WallQuery.parse(search))
+
+
+def content(engine: Engine, name: str, search: str | None, patch: bool = False):
+    return _built(engine.url.render_as_string(hide_password=False), data_version(engine), name, search or "", patch)
+
+
 def page(engine: Engine, search: str | None, sources_file: str | None):
     wq = WallQuery.parse(search)
     fresh = freshness(engine, sources_file)
-    panels = [wl.panel(name, t(VIEWS[name].title_key, wq.lang), VIEWS[name].build(engine, wq), fresh, wq.lang,
+    panels = [wl.panel(name, t(VIEWS[name].title_key, wq.lang), content(engine, name, search), fresh, wq.lang,
                        active=i == 0, graph=VIEWS[name].graph) for i, name in enumerate(wq.views)]
     if wq.unknown:
         panels.append(wl.unknown_views(list(wq.unknown), wq.lang))
@@ -191,12 +206,10 @@ def register(app, engine: Engine) -> None:
     @app.callback(Output(wl.ids.body(ALL), "children"), Output(wl.ids.VERSION_TEXT, "children"),
                   Input(wl.ids.VERSION, "data"), State(URL, "search"), prevent_initial_call=True)
     def redraw(version, search):
-        wq = WallQuery.parse(search)
-        return [VIEWS[o["id"]["view"]].build(engine, wq) for o in ctx.outputs_list[0]], str(version)
+        return [content(engine, o["id"]["view"], search) for o in ctx.outputs_list[0]], str(version)
 
     @app.callback(Output(wl.ids.graph(ALL), "figure"), Input(wl.ids.VERSION, "data"), State(URL, "search"),
                   prevent_initial_call=True)
     def repaint(_, search):
-        wq = WallQuery.parse(search)
-        return [VIEWS[o["id"]["view"]].patch(engine, wq) for o in ctx.outputs_list]
+        return [content(engine, o["id"]["view"], search, patch=True) for o in ctx.outputs_list]
 

@@ -169,8 +169,9 @@ def map_figure(values: MapValues, communes: pd.DataFrame, geojson: dict, insets:
 def tile_grid(series: pd.Series, layout: pd.DataFrame, shape: tuple[int, int]) -> list[list]:
     """A per-commune series laid out as the tile map's rows × columns (None where no commune sits)."""
     grid = [[None] * shape[1] for _ in range(shape[0])]
-    for code, (col, row) in layout[["col", "row"]].iterrows():
-        value = series.get(code)
+    values = series.to_dict()
+    for code, col, row in zip(layout.index, layout["col"].to_numpy(), layout["row"].to_numpy()):
+        value = values.get(code)
         grid[row][col] = None if value is None or (not isinstance(value, list) and pd.isna(value)) else value
     return grid
 

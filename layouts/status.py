@@ -12,7 +12,10 @@ SYMBOLS = {"green": "circle", "amber": "diamond", "red": "x", "no data": "circle
 GLYPHS = {"green": "●", "amber": "◆", "red": "✖", "no data": "○", "not measured": "–", "not judged": "–"}
 
 
-def label(status: str, lang: str) -> str:
+def label(status: str, lang: str, short: bool = False) -> str:
+    """The status in words; `short` for the hover card of each commune (the legend states the rule)."""
+    if short and status in ORDER:
+        return t(f"status_{status}_short", lang)
     if status == "amber":
         return t("status_amber", lang).format(share=f"{registry()['status_rule']['amber_within']:.0%}")
     keys = {"green": "status_green", "red": "status_red", "not measured": "status_not_measured",
