@@ -96,7 +96,6 @@ def page(*, lang: str, config: dict, version: int, freshness: Freshness, panels:
         dcc.Interval(id=ids.POLL, interval=config["refresh"] * 1000),
         html.Header([
             html.Div(t("app_title", lang), className="wall-title"),
-            html.Div(t("demo_banner", lang), className="wall-demo", role="status") if freshness.demo else None,
             html.Div([f"{t('data_as_of', lang)}: ", html.Strong(as_of_text(freshness), id=ids.AS_OF)],
                      className="wall-bar-as-of"),
             html.Div([f"{t('data_version', lang)} ", html.Span(str(version), id=ids.VERSION_TEXT)],
@@ -104,6 +103,7 @@ def page(*, lang: str, config: dict, version: int, freshness: Freshness, panels:
             html.Div(f"1 / {len(panels)}", id=ids.PAGER, className="wall-pager", **{"aria-live": "off"}),
             html.Div(id=ids.CLOCK, className="wall-clock", role="timer", **{"aria-live": "off"}),
         ], className="wall-bar"),
+        html.Div(t("demo_banner", lang), className="wall-demo", role="status") if freshness.demo else None,
         html.Div(panels, className="wall-panels" + ("" if rotating else " wall-all")),
     ], className="wall", lang=lang)
 

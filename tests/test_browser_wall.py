@@ -84,18 +84,19 @@ def severe(driver) -> list:
 
 def test_wall_rotates_redraws_on_a_new_version_and_keeps_the_geometry(served, store):
     with browser.chromium(1920, 1080) as driver:
-        driver.get(served + WALL + "&views=map,tiles,plan02&rotate=2&refresh=1")
+        driver.get(served + WALL + "&views=map,tiles,plan02&rotate=3&refresh=1")
         wait_for(lambda: len(driver.find_elements("css selector", ".wall-panel[data-view=map] path.choroplethlocation"))
                  == 168)
         assert not driver.find_elements("css selector", ".app-header, nav, a[href]")  # no navigation chrome
         assert "DỮ LIỆU MINH HỌA" in driver.find_element("css selector", ".wall-demo").text
         assert driver.find_element("id", "wall-clock").text  # the browser's own clock is running
-        # rotation: the views in the URL's order, one at a time
-        seen = [active_view(driver)]
-        while len(seen) < 4:
-            wait_for(lambda: active_view(driver) not in (None, seen[-1]))
-            seen.append(active_view(driver))
-        assert seen == ["map", "tiles", "plan02", "map"]
+        # rotation: one view at a time, each followed by the next in the URL's order
+        order = ["map", "tiles", "plan02"]
+        seen = [wait_for(lambda: active_view(driver))]
+        while len(seen) < 5:
+            seen.append(wait_for(lambda: (view := active_view(driver)) not in (None, seen[-1]) and view))
+        assert set(seen) == set(order)
+        assert all(order.index(b) == (order.index(a) + 1) % len(order) for a, b in zip(seen, seen[1:])), seen
         # mark the map's geometry object: a refresh that sent the geometry again would replace it
         driver.execute_script(MAP_JS + ".data[0].geojson.__kept = true")
         before = driver.execute_script(MAP_JS + ".data[0].customdata")
@@ -164,38 +165,42 @@ def heap(driver) -> dict:
 
 
 def test_soak_a_simulated_day_keeps_the_wall_bounded(served, store):
-    """24 hourly pulls (one simulated day) while the wall rotates every second and polls every second; each pull
-    is a new data version the wall must show before the next arrives. The heap and DOM are measured after a
-    garbage collection at the start and the end: growth must stay bounded (no figures or panels retained)."""
+    """A simulated day: 24 hourly pulls back to back, each a new data version, while the wall rotates every
+    second and polls every second. The heap and DOM are measured after a garbage collection at the start and
+    at the end: growth must stay bounded (no figures or panels retained per version)."""
     hours = 24
     with browser.chromium(1920, 1080) as driver:
         driver.get(served + WALL + "&views=map,tilemap,tiles,hotline,plan02,d766&rotate=1&refresh=1")
         wait_for(lambda: len(driver.find_elements("css selector", "path.choroplethlocation")) == 168)
         wait_for(lambda: active_view(driver) == "tilemap")  # rotation has begun
         start = heap(driver)
+        driver.execute_script(
+            "window.iocVersions = []; const el = document.getElementById('wall-version-text');"
+            "new MutationObserver(() => window.iocVersions.push(Number(el.textContent)))"
+            ".observe(el, {childList: true, characterData: true, subtree: true});")
         started = time.monotonic()
-        until = at("2025-11-10 00:00")
+        until = at("2025-11-09 00:00")
         assert pipeline.pull(engine_for(store), SOURCE, until=until).status == "ok"  # catch up to the day
-        wait_for(lambda: version_shown(driver) == data_version(engine_for(store)), timeout=120)
-        shown = []
+        first = data_version(engine_for(store))
         for _ in range(hours):
             until = pull_more(store, 1, until)
-            version = data_version(engine_for(store))
-            wait_for(lambda: version_shown(driver) == version, timeout=120)
-            shown.append(version)
+        last = data_version(engine_for(store))
+        wait_for(lambda: version_shown(driver) == last, timeout=120)
+        shown = driver.execute_script("return window.iocVersions")
         end = heap(driver)
         seconds = round(time.monotonic() - started, 1)
-    figures = {"simulated_hours": hours, "seconds": seconds, "versions_shown": len(set(shown)), "start": start,
-               "end": end}
+        assert not severe(driver), severe(driver)
+    figures = {"simulated_hours": hours, "seconds": seconds, "versions_made": last - first + 1,
+               "versions_shown": len(set(shown)), "start": start, "end": end}
     out = Path(ROOT) / "var" / "soak-wall.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(figures, indent=2))
     # shown in pytest's warnings summary, so `make test` prints the figures without -s
-    warnings.warn(f"wall soak: {hours} simulated hours in {seconds} s, {len(set(shown))} data versions shown; "
-                  f"JS heap {start['used_mb']} MB → {end['used_mb']} MB, DOM nodes {start['nodes']} → "
+    warnings.warn(f"wall soak: {hours} simulated hours in {seconds} s, {len(set(shown))} of {last - first + 1} data "
+                  f"versions drawn; JS heap {start['used_mb']} MB → {end['used_mb']} MB, DOM nodes {start['nodes']} → "
                   f"{end['nodes']}, listeners {start['listeners']} → {end['listeners']} ({out})", UserWarning)
-    assert len(set(shown)) == hours  # every simulated hour reached the wall
-    # bounded: one figure retained per version would add the geometry (~1 MB) each time, 24 MB in all
+    assert shown == sorted(shown) and shown[-1] == last and len(set(shown)) >= 2  # forward only, up to the last
+    # bounded: one figure retained per version would add the geometry (~1 MB) each time
     assert end["used_mb"] < start["used_mb"] * 1.5 + 5, figures
     assert end["nodes"] < start["nodes"] * 1.2 + 200, figures
     assert end["listeners"] < start["listeners"] * 1.2 + 50, figures
