@@ -8,7 +8,7 @@ import pandas as pd
 from geo.communes import CSV, DATA, boundaries, inset_codes
 
 FORMER = DATA / "former_provinces.csv"
-PADDING = 0.04  # share of a preset's span added on each side, so edge communes are not cut
+PADDING = 0.02  # share of a preset's span added on each side, so edge communes are not cut
 
 
 @lru_cache(maxsize=1)

@@ -153,3 +153,9 @@ def test_status_bands():
     lower = Target(**{**target.__dict__, "comparison": "<=", "threshold": 2})
     assert [band(lower, v) for v in (1, 2, 2.05, 2.2)] == ["green", "green", "amber", "red"]  # 5 % of 2 = 0.1
     assert commune_target("full_online_share").threshold == 80 and commune_target("dossiers_received") is None
+
+
+def test_wall_in_english(client):
+    text = json.dumps(route(client, "?lang=en&period=since_merger&views=plan02,hotline"), ensure_ascii=False)
+    assert "Plan 02 targets" in text and "Hotline 1022" in text and "DEMO DATA" in text
+    assert "Kế hoạch 02" not in text and "Dữ liệu đến" not in text
