@@ -15,9 +15,9 @@ from geo.regions import zoom_presets
 from geo.tiles import grid_shape, tile_layout
 from layouts import status as st
 from layouts.components import format_kpi, tiles
-from layouts.overview import (MAP_KPIS, MARK_TRACES, SHAPE_TRACES, TILE_MARK_TRACE, VIEWS, ZOOMS, MapValues, colour_axis,
-                              hover_template, ids, layout, legend, map_figure, status_patch, tile_figure, tile_grid,
-                              trend_text, zoom_layout)
+from layouts.overview import (MAP_KPIS, MARK_TRACES, SHAPE_TRACES, TILE_MARK_TRACE, VIEWS, ZOOMS, MapValues, clean,
+                              colour_axis, hover_template, ids, layout, legend, map_figure, status_patch, tile_figure,
+                              tile_grid, trend_text, zoom_layout)
 from layouts.shell import URL
 from metrics.frame import CITY, kpi_frame, rank
 from metrics.periods import Period, resolve
@@ -60,7 +60,7 @@ def map_patch(values: MapValues, communes: pd.DataFrame, lang: str) -> Patch:
     fig = Patch()
     template = hover_template(values.kpi_id, values.target, values.ranked, lang)
     for shape_i, mark_i, codes in zip(SHAPE_TRACES, MARK_TRACES, (mainland, insets)):
-        fig["data"][shape_i]["z"] = [None if pd.isna(v) else round(float(v), 2) for v in values.z.reindex(codes)]
+        fig["data"][shape_i]["z"] = clean(values.z.reindex(codes))
         fig["data"][shape_i]["customdata"] = values.card.reindex(codes).tolist()
         fig["data"][shape_i]["hovertemplate"] = template
         marks = status_patch(values, codes)
@@ -73,7 +73,7 @@ def map_patch(values: MapValues, communes: pd.DataFrame, lang: str) -> Patch:
 def tile_patch(values: MapValues, lang: str) -> Patch:
     layout_, shape = tile_layout(), grid_shape()
     fig = Patch()
-    fig["data"][0]["z"] = tile_grid(values.z.map(lambda v: None if pd.isna(v) else round(float(v), 2)), layout_, shape)
+    fig["data"][0]["z"] = tile_grid(values.z.round(2), layout_, shape)
     fig["data"][0]["customdata"] = tile_grid(values.card, layout_, shape)
     fig["data"][0]["hovertemplate"] = hover_template(values.kpi_id, values.target, values.ranked, lang)
     marks = status_patch(values, list(layout_.index))

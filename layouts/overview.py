@@ -59,13 +59,9 @@ class MapValues:
     ranked: int             # how many communes have a value to be ranked
 
 
-def _clean(values) -> list:
+def clean(values) -> list:
+    """Values for a figure: no data stays None (never drawn as 0)."""
     return [None if v is None or pd.isna(v) else round(float(v), 2) for v in values]
-
-
-def map_values(frame: pd.DataFrame, codes: list[str], kpi_id: str) -> list:
-    """The KPI's values in the order of `codes`; no data stays None (never drawn as 0)."""
-    return _clean(frame[kpi_id].reindex(codes))
 
 
 def trend_text(now, before, kpi_id: str, lang: str) -> str:
@@ -117,7 +113,7 @@ def _geo_traces(values: MapValues, communes: pd.DataFrame, geojson: dict, insets
         wanted = set(codes)  # each trace carries only its own shapes: the geometry is sent once
         shapes.append(go.Choropleth(
             geojson={**geojson, "features": [f for f in geojson["features"] if f["id"] in wanted]},
-            featureidkey="properties.code", locations=codes, z=_clean(values.z.reindex(codes)),
+            featureidkey="properties.code", locations=codes, z=clean(values.z.reindex(codes)),
             text=name_text(communes, codes, lang), customdata=values.card.reindex(codes).tolist(), geo=geo,
             hovertemplate=template, coloraxis="coloraxis", marker_line_width=0.5, marker_line_color="#ffffff"))
         sp = status_patch(values, codes)
