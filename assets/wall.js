@@ -20,6 +20,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                                                        year: "numeric"});
             return time + " · " + (config.lang === "vi" ? day : day.split("/").reverse().join("-"));
         },
+        // A version only ever moves forward (responses may arrive out of order); text or number.
+        newer: function (candidate, current) {
+            if (candidate === null || candidate === undefined) { return window.dash_clientside.no_update; }
+            var now = Number(current);
+            if (current !== null && current !== undefined && current !== "" && Number(candidate) <= now) {
+                return window.dash_clientside.no_update;
+            }
+            return typeof current === "string" ? String(candidate) : candidate;
+        },
         // One view at a time: the panel whose turn it is gets the class "active".
         rotate: function (n, config) {
             var count = config && config.views ? config.views.length : 0;

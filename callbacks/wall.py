@@ -16,6 +16,7 @@ from typing import Callable
 from urllib.parse import parse_qs
 
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
 from sqlalchemy import Engine
 
 from callbacks import overview as overview_callbacks
@@ -191,7 +192,15 @@ def register(app, engine: Engine) -> None:
                             Input(wl.ids.ROTATE_TICK, "n_intervals"), State(wl.ids.CONFIG, "data"),
                             prevent_initial_call=True)
 
-    @app.callback(Output(wl.ids.VERSION, "data"), Output(wl.ids.fresh(ALL), "children"),
+    # Responses can arrive out of order (a slow poll after a quicker one): the browser keeps the versions
+    # moving forward only, so a wall never goes back to older data.
+    app.clientside_callback(ClientsideFunction("wall", "newer"), Output(wl.ids.VERSION, "data"),
+                            Input(wl.ids.LATEST, "data"), State(wl.ids.VERSION, "data"), prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("wall", "newer"), Output(wl.ids.VERSION_TEXT, "children"),
+                            Input(wl.ids.DRAWN, "data"), State(wl.ids.VERSION_TEXT, "children"),
+                            prevent_initial_call=True)
+
+    @app.callback(Output(wl.ids.LATEST, "data"), Output(wl.ids.fresh(ALL), "children"),
                   Output(wl.ids.AS_OF, "children"), Input(wl.ids.POLL, "n_intervals"),
                   State(wl.ids.VERSION, "data"), State(URL, "search"), prevent_initial_call=True)
     def poll(_, version, search):
@@ -203,13 +212,21 @@ def register(app, engine: Engine) -> None:
         badges = [wl.fresh_badge(fresh, lang) for _ in ctx.outputs_list[1]]
         return (no_update if current == version else current), badges, wl.as_of_text(fresh)
 
-    @app.callback(Output(wl.ids.body(ALL), "children"), Output(wl.ids.VERSION_TEXT, "children"),
+    def superseded(version) -> bool:
+        """A newer version is already in the store: its own redraw follows, so this one is skipped."""
+        return version is not None and version < data_version(engine)
+
+    @app.callback(Output(wl.ids.body(ALL), "children"), Output(wl.ids.DRAWN, "data"),
                   Input(wl.ids.VERSION, "data"), State(URL, "search"), prevent_initial_call=True)
     def redraw(version, search):
-        return [content(engine, o["id"]["view"], search) for o in ctx.outputs_list[0]], str(version)
+        if superseded(version):
+            raise PreventUpdate
+        return [content(engine, o["id"]["view"], search) for o in ctx.outputs_list[0]], version
 
     @app.callback(Output(wl.ids.graph(ALL), "figure"), Input(wl.ids.VERSION, "data"), State(URL, "search"),
                   prevent_initial_call=True)
-    def repaint(_, search):
+    def repaint(version, search):
+        if superseded(version):
+            raise PreventUpdate
         return [content(engine, o["id"]["view"], search, patch=True) for o in ctx.outputs_list]
 

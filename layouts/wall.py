@@ -19,7 +19,9 @@ PATH = "/wall"
 
 class ids:
     CONFIG = "wall-config"
-    VERSION = "wall-version"
+    VERSION = "wall-version"      # the data version the wall shows (only ever moves forward)
+    LATEST = "wall-version-latest"  # the version the last poll saw
+    DRAWN = "wall-version-drawn"    # the version the last redraw of the panels was built for
     VERSION_TEXT = "wall-version-text"
     POLL = "wall-poll"
     CLOCK_TICK = "wall-clock-tick"
@@ -91,6 +93,8 @@ def page(*, lang: str, config: dict, version: int, freshness: Freshness, panels:
     return html.Div([
         dcc.Store(id=ids.CONFIG, data=config),
         dcc.Store(id=ids.VERSION, data=version),
+        dcc.Store(id=ids.LATEST, data=version),
+        dcc.Store(id=ids.DRAWN, data=version),
         dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
         dcc.Interval(id=ids.ROTATE_TICK, interval=max(config["rotate"], 1) * 1000, disabled=not rotating),
         dcc.Interval(id=ids.POLL, interval=config["refresh"] * 1000),

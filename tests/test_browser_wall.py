@@ -176,7 +176,8 @@ def test_soak_a_simulated_day_keeps_the_wall_bounded(served, store):
         start = heap(driver)
         driver.execute_script(
             "window.iocVersions = []; const el = document.getElementById('wall-version-text');"
-            "new MutationObserver(() => window.iocVersions.push(Number(el.textContent)))"
+            "new MutationObserver(() => { const v = el.textContent.trim();"  # React may empty it between renders
+            "  if (v && Number(v) !== window.iocVersions.at(-1)) { window.iocVersions.push(Number(v)); } })"
             ".observe(el, {childList: true, characterData: true, subtree: true});")
         started = time.monotonic()
         until = at("2025-11-09 00:00")

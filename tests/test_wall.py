@@ -100,7 +100,7 @@ def test_unknown_view_is_named_on_the_wall(client):
 
 
 def _poll(client, version, search=WALL):
-    return post(client, "wall-version.data", [{"id": "wall-version", "property": "data"},
+    return post(client, "wall-version-latest.data", [{"id": "wall-version-latest", "property": "data"},
                                               [{"id": {"type": "wall-fresh", "view": v}, "property": "children"}
                                                for v in ("map", "tiles")],
                                               {"id": "wall-as-of", "property": "children"}],
@@ -112,17 +112,17 @@ def _poll(client, version, search=WALL):
 def test_poll_answers_a_new_version_only_when_the_data_changed(client, store):
     current = data_version(engine_for(store))
     unchanged = _poll(client, current)
-    assert "wall-version" not in unchanged  # no_update: nothing redraws
+    assert "wall-version-latest" not in unchanged  # no_update: nothing redraws
     badges = [k for k in unchanged if "wall-fresh" in k]
     assert len(badges) == 2 and "Dữ liệu đến" in json.dumps(unchanged, ensure_ascii=False)
     changed = _poll(client, current - 1)
-    assert changed["wall-version"]["data"] == current
+    assert changed["wall-version-latest"]["data"] == current
 
 
 def test_refresh_patches_map_values_never_geometry(client, store):
     outputs = [{"id": {"type": "wall-graph", "view": v}, "property": "figure"} for v in ("map", "tilemap")]
     response = post(client, '"type":"wall-graph"', outputs,
-                    [{"id": "wall-version", "property": "data", "value": 99}],
+                    [{"id": "wall-version", "property": "data", "value": 10**6}],
                     [{"id": "url", "property": "search", "value": WALL}])
     patches = [v["figure"] for k, v in response.items() if "wall-graph" in k]
     text = json.dumps(patches)
@@ -136,13 +136,22 @@ def test_refresh_patches_map_values_never_geometry(client, store):
 
 def test_refresh_redraws_the_html_panels(client):
     outputs = [[{"id": {"type": "wall-body", "view": v}, "property": "children"} for v in ("tiles", "plan02")],
-               {"id": "wall-version-text", "property": "children"}]
+               {"id": "wall-version-drawn", "property": "data"}]
     response = post(client, '"type":"wall-body"', outputs,
-                    [{"id": "wall-version", "property": "data", "value": 7}],
+                    [{"id": "wall-version", "property": "data", "value": 10**6}],
                     [{"id": "url", "property": "search", "value": WALL}])
-    assert response["wall-version-text"]["children"] == "7"
+    assert response["wall-version-drawn"]["data"] == 10**6
     bodies = json.dumps(response, ensure_ascii=False)
     assert "Hồ sơ tiếp nhận" in bodies and "P02-5" in bodies
+
+
+def test_a_superseded_version_is_not_drawn(client, store):
+    """A redraw for a version older than the store's (a late response) sends nothing: the newer one follows."""
+    outputs = [[{"id": {"type": "wall-body", "view": "tiles"}, "property": "children"}],
+               {"id": "wall-version-drawn", "property": "data"}]
+    older = data_version(engine_for(store)) - 1
+    assert post(client, '"type":"wall-body"', outputs, [{"id": "wall-version", "property": "data", "value": older}],
+                [{"id": "url", "property": "search", "value": WALL}]) is None  # 204: no update
 
 
 def test_status_bands():
