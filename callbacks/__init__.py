@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 def register_all(app, engine: Engine) -> None:
     from callbacks import (city_sector, commune, d766, export, overview, procedure, ranking, router, sector,
-                           snapshots, sources)
+                           snapshots, sources, wall)
 
     router.register(app, engine)
     overview.register(app, engine)
@@ -19,3 +19,4 @@ def register_all(app, engine: Engine) -> None:
     city_sector.register(app, engine)
     export.register(app, engine)
     snapshots.register(app, engine)
+    wall.register(app, engine)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dash import Input, Output, State, html
 from sqlalchemy import Engine
 
+from callbacks import overview as overview_callbacks
+from callbacks import wall as wall_callbacks
 from callbacks.city_sector import city_sector_page
 from callbacks.commune import commune_page
 from callbacks.context import DRILL_PATH, PageQuery, freshness
@@ -14,29 +16,15 @@ from callbacks.ranking import ranking_page
 from callbacks.sector import sector_page
 from callbacks.snapshots import snapshots_page
 from callbacks.sources import sources_page
-from geo.communes import boundaries_geojson, inset_codes
 from layouts import city_sector as city_sector_layout
 from layouts import d766 as d766_layout
-from layouts import overview as overview_layout
 from layouts import plan02 as plan02_layout
 from layouts import ranking as ranking_layout
 from layouts import snapshots as snapshots_layout
 from layouts import sources as sources_layout
-from layouts.components import format_kpi
+from layouts import wall as wall_layout
 from layouts.i18n import t
 from layouts.shell import PAGE, URL, header
-from metrics.frame import CITY, kpi_frame
-from metrics.units import commune_table
-
-
-def overview_page(engine: Engine, query: PageQuery):
-    kpi_id = query.kpi if query.kpi in overview_layout.MAP_KPIS else overview_layout.MAP_KPIS[0]
-    frame = kpi_frame(engine, query.period.start, query.period.end)
-    communes = commune_table(engine)
-    traces = overview_layout.map_traces(frame, communes, inset_codes(), kpi_id, query.lang, format_kpi)
-    fig = overview_layout.map_figure(boundaries_geojson(), traces, kpi_id, query.lang)
-    return overview_layout.layout(lang=query.lang, period_key=query.period.key, kpi_id=kpi_id,
-                                  city_row=frame.loc[CITY], figure=fig)
 
 
 def register(app, engine: Engine) -> None:
@@ -44,6 +32,8 @@ def register(app, engine: Engine) -> None:
 
     @app.callback(Output(PAGE, "children"), Input(URL, "pathname"), State(URL, "search"))
     def route(pathname, search):
+        if (pathname or "/").rstrip("/") == wall_layout.PATH:  # the wall: no navigation chrome
+            return wall_callbacks.page(engine, search, settings.sources_file)
         query = PageQuery.parse(search)
         other = "en" if query.lang == "vi" else "vi"
         top = header(query.lang, freshness(engine, settings.sources_file),
@@ -56,7 +46,7 @@ def register(app, engine: Engine) -> None:
         elif match:
             body = commune_page(engine, query, match.group("code"))
         elif (pathname or "/") == "/":
-            body = overview_page(engine, query)
+            body = overview_callbacks.page(engine, query, search)
         elif (pathname or "/").rstrip("/") == sources_layout.PATH:
             body = sources_page(engine, query, settings.sources_file)
         elif (pathname or "/").rstrip("/") == ranking_layout.PATH:

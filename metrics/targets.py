@@ -133,21 +133,34 @@ def _value(engine: Engine, target: Target, unit: str, day: date) -> float:
     return float(frame.at[unit, target.kpi]) if unit in frame.index else np.nan
 
 
+def band(target: Target, value: float) -> str:
+    """The status band of a value against a target, stated once for the map, the wall and the targets:
+    green = meets the threshold, amber = short of it by at most `amber_within` of it, red = further off;
+    "no data" when there is no value (never red)."""
+    if value is None or pd.isna(value):
+        return "no data"
+    if target.met(value):
+        return "green"
+    margin = registry()["status_rule"]["amber_within"] * abs(target.threshold)
+    close = value >= target.threshold - margin if target.comparison == ">=" else value <= target.threshold + margin
+    return "amber" if close else "red"
+
+
+def commune_target(kpi_id: str) -> Target | None:
+    """The judged commune-level target of a KPI (the first in the registry), or None: the map colours
+    communes against it."""
+    return next((t for t in targets() if t.kpi == kpi_id and t.scope == "commune" and t.threshold is not None), None)
+
+
 def _status(target: Target, now: float, projected: float) -> str:
     if target.kpi is None:
         return "not measured"
     if target.threshold is None:
         return "not judged"
-    if pd.isna(now):
-        return "no data"
-    if target.met(now):
-        return "green"
-    rule = registry()["status_rule"]
-    margin = rule["amber_within"] * abs(target.threshold)
-    close = now >= target.threshold - margin if target.comparison == ">=" else now <= target.threshold + margin
-    if close or (rule["amber_if_projected"] and target.met(projected)):
+    status = band(target, now)
+    if status == "red" and registry()["status_rule"]["amber_if_projected"] and target.met(projected):
         return "amber"
-    return "red"
+    return status
 
 
 def evaluate(engine: Engine, today: date, unit: str = CITY) -> pd.DataFrame:

@@ -57,7 +57,7 @@ def test_healthz(client):
 def test_overview_draws_168_communes_and_counts_no_data_as_missing(client):
     page = route(client, "/", "?period=since_merger")
     graph = next(c for c in walk(page) if c.get("props", {}).get("id") == "overview-map")
-    mainland, inset = graph["props"]["figure"]["data"]
+    mainland, inset = graph["props"]["figure"]["data"][:2]  # then the status shapes on each
     assert len(mainland["locations"]) == 167 and inset["locations"] == ["26732"]  # Côn Đảo in its inset
     assert len(mainland["geojson"]["features"]) == 167 and len(inset["geojson"]["features"]) == 1
     z = dict(zip(mainland["locations"] + inset["locations"], mainland["z"] + inset["z"]))
@@ -79,11 +79,17 @@ def test_english_switch(client):
     assert "Overview" in page and "Tổng quan" not in page
 
 
+MAP_OPTIONS = [{"id": "overview-view", "property": "value", "value": "map"},
+               {"id": "overview-zoom", "property": "value", "value": "city"}]
+
+
 def test_period_change_patches_values_not_geometry(client):
-    outputs = [{"id": "overview-map", "property": "figure"}, {"id": "overview-tiles", "property": "children"}]
+    outputs = [{"id": "overview-map", "property": "figure"}, {"id": "overview-tile-map", "property": "figure"},
+               {"id": "overview-tiles", "property": "children"}, {"id": "overview-legend", "property": "children"},
+               {"id": "overview-map-box", "property": "hidden"}, {"id": "overview-tile-box", "property": "hidden"}]
     response = call(client, outputs,
                     [{"id": "overview-period", "property": "value", "value": "since_merger"},
-                     {"id": "overview-kpi", "property": "value", "value": "on_time_rate"}],
+                     {"id": "overview-kpi", "property": "value", "value": "on_time_rate"}, *MAP_OPTIONS],
                     [{"id": "url", "property": "search", "value": ""}])
     patch = json.dumps(response["overview-map"]["figure"])
     assert "geojson" not in patch and "coordinates" not in patch
@@ -94,7 +100,7 @@ def test_period_and_kpi_live_in_the_url_and_defaults_stay_out(client):
     def url_for(period, kpi, search=""):
         response = call(client, {"id": "url", "property": "search"},
                         [{"id": "overview-period", "property": "value", "value": period},
-                         {"id": "overview-kpi", "property": "value", "value": kpi}],
+                         {"id": "overview-kpi", "property": "value", "value": kpi}, *MAP_OPTIONS],
                         [{"id": "url", "property": "search", "value": search}])
         return response["url"]["search"]
 

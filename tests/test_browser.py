@@ -60,7 +60,9 @@ def test_overview_map_has_168_communes_and_a_click_opens_the_drill_down(seeded_a
         tile = driver.find_element("css selector", '[data-kpi="dossiers_received"]').text
         assert re.fullmatch(r"[\d.]+", tile), tile  # Vietnamese thousands separator, a real number
         # a large ward away from the edges; ActionChains because an overlay catches element.click()
-        target = max(paths, key=lambda p: p.size["width"] * p.size["height"])
+        height = driver.execute_script("return window.innerHeight")
+        on_screen = [p for p in paths if p.location["y"] + p.size["height"] < height]
+        target = max(on_screen, key=lambda p: p.size["width"] * p.size["height"])
         ActionChains(driver).move_to_element(target).click().perform()
         wait_for(lambda: "/commune/" in driver.current_url)
         code = driver.current_url.rsplit("/commune/", 1)[1].split("?")[0]

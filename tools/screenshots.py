@@ -30,29 +30,49 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with chromium(1600, 1300) as driver:
-        driver.get(args.url + "/")
-        wait_for(driver, "path.choroplethlocation", 168)
-        time.sleep(1.5)  # let the transitions settle
-        driver.save_screenshot(str(out / "overview.png"))
-        driver.get(f"{args.url}/commune/{args.commune}")
-        wait_for(driver, ".chart .main-svg", 3)
-        time.sleep(1.5)
-        driver.save_screenshot(str(out / "commune.png"))
-        # the drill-down: a commune filtered by a sector and compared with the previous period, then a procedure
-        driver.get(f"{args.url}/commune/{args.commune}?period=month&cmp=prev&sector=ho-tich")
-        wait_for(driver, ".filter-note", 1)
-        wait_for(driver, ".chart .main-svg", 3)
-        time.sleep(1.5)
-        driver.save_screenshot(str(out / "drill-commune-filtered.png"))
-        driver.get(f"{args.url}/commune/{args.commune}/sector/ho-tich/procedure/X.HT.01?period=month&cmp=prev")
-        wait_for(driver, "#procedure-daily .main-svg", 1)
-        time.sleep(1.5)
-        driver.save_screenshot(str(out / "drill-procedure.png"))
-        driver.get(args.url + "/?lang=en&period=phase2&kpi=online_share")
-        wait_for(driver, "path.choroplethlocation", 168)
-        time.sleep(1.5)
-        driver.save_screenshot(str(out / "overview-en.png"))
+        for name, path, css, count in PAGE_SHOTS:
+            driver.get(args.url + path.format(commune=args.commune))
+            wait_for(driver, css, count)
+            time.sleep(1.5)  # let the transitions settle
+            driver.save_screenshot(str(out / name))
+    wall(args.url, out)
     print(f"screenshots in {out}/")
+
+
+PAGE_SHOTS = (  # file, page URL, what to wait for: a CSS selector and how many
+    ("overview.png", "/", "path.choroplethlocation", 168),
+    ("commune.png", "/commune/{commune}", ".chart .main-svg", 3),
+    # the drill-down: a commune filtered by a sector and compared with the previous period, then a procedure
+    ("drill-commune-filtered.png", "/commune/{commune}?period=month&cmp=prev&sector=ho-tich", ".filter-note", 1),
+    ("drill-procedure.png", "/commune/{commune}/sector/ho-tich/procedure/X.HT.01?period=month&cmp=prev",
+     "#procedure-daily .main-svg", 1),
+    ("overview-en.png", "/?lang=en&period=phase2&kpi=online_share", "path.choroplethlocation", 168),
+    # the map's other views: a zoom preset on the urban core, the equal-tile map
+    ("map-core.png", "/?kpi=documents_signed_share&zoom=core", "path.choroplethlocation", 168),
+    ("map-tiles.png", "/?kpi=documents_signed_share&view=tiles", "#overview-tile-map .heatmaplayer", 1),
+)
+
+WALL_SHOTS = (  # file, wall URL, viewport: what an operations room's screens show
+    ("wall-map.png", "/wall?views=map&rotate=0&kpi=documents_signed_share", (1920, 1080)),
+    ("wall-tilemap.png", "/wall?views=tilemap&rotate=0&kpi=documents_signed_share", (1920, 1080)),
+    ("wall-plan02.png", "/wall?views=plan02&rotate=0", (1920, 1080)),
+    ("wall-d766.png", "/wall?views=d766&rotate=0", (1920, 1080)),
+    ("wall-hotline-4k.png", "/wall?views=hotline&rotate=0", (3840, 2160)),
+)
+
+
+def wall(url: str, out: Path) -> None:
+    """The wall's views at their screen's exact size (the viewport, not the window, is set)."""
+    for name, path, (width, height) in WALL_SHOTS:
+        with chromium(width, height) as driver:
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            driver.get(url + path)
+            wait_for(driver, ".wall-panel.active .wall-panel-body > *", 1)
+            if "map" in path:
+                wait_for(driver, ".wall-panel.active .main-svg", 1)
+            time.sleep(2.5)
+            driver.save_screenshot(str(out / name))
 
 
 if __name__ == "__main__":
