@@ -19,6 +19,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from sqlalchemy import Engine
 
+from access import scope as access_scope
 from callbacks import overview as overview_callbacks
 from callbacks.context import PageQuery, freshness
 from geo.communes import boundaries_geojson, inset_codes
@@ -159,9 +160,10 @@ def d766_view(engine: Engine, wq: WallQuery):
 
 
 @lru_cache(maxsize=16)  # a few walls × views × the current version; maps hold their geometry
-def _built(url: str, version: int, name: str, search: str, patch: bool):
-    """A view's content for one data version and URL: every wall showing the same view and version shares it
-    (the same keying as the KPI frames' cache: a new version is a new key, never stale content)."""
+def _built(url: str, version: int, scope: access_scope.Scope, name: str, search: str, patch: bool):
+    """A view's content for one data version, reader's scope and URL: every wall showing the same view and
+    version to the same scope shares it (a new version is a new key, never stale content; another scope is
+    another key, never another scope's numbers)."""
     from store.db import engine_for
 
     view_ = VIEWS[name]
@@ -169,7 +171,8 @@ def _built(url: str, version: int, name: str, search: str, patch: bool):
 
 
 def content(engine: Engine, name: str, search: str | None, patch: bool = False):
-    return _built(engine.url.render_as_string(hide_password=False), data_version(engine), name, search or "", patch)
+    return _built(engine.url.render_as_string(hide_password=False), data_version(engine), access_scope.current(),
+                  name, search or "", patch)
 
 
 def page(engine: Engine, search: str | None, sources_file: str | None):
