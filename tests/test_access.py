@@ -405,3 +405,25 @@ def test_snapshots_of_another_scope_are_not_made_listed_or_downloaded(app, engin
     answer = staff.post("/_dash-update-component", json=body)
     assert answer.status_code == 200 and "outside the units you may read" in answer.get_data(as_text=True)
     assert len(store.listing(engine)) == 3
+
+
+def test_a_wall_token_shows_its_scope_only_even_after_a_leader_filled_the_cache(app, engine):
+    from access import tokens
+
+    leader = signed_in_client(app, engine, "lee", "leader", "*")
+    _, secret = tokens.create(engine, "display", "ward wall", MINE, "test")
+    wall = app.server.test_client()
+    assert wall.get(f"/wall?token={secret}").status_code == 302
+    body = {"output": "page.children", "outputs": {"id": "page", "property": "children"},
+            "inputs": [{"id": "url", "property": "pathname", "value": "/wall"}],
+            "state": [{"id": "url", "property": "search", "value": "?views=tiles&rotate=0&period=since_merger"}],
+            "changedPropIds": ["url.pathname"]}
+
+    def tile_texts(client) -> list[str]:  # the headline tiles' values: the city's, for a reader of everything
+        answer = client.post("/_dash-update-component", json=body).get_json()["response"]["page"]["children"]
+        return [str(c["props"].get("children")) for c in walk(answer)
+                if "tile-value" in str(c.get("props", {}).get("className", ""))]
+
+    city = tile_texts(leader)  # first: the leader's content is built and cached
+    scoped = tile_texts(wall)
+    assert "3" in city and scoped and all(v == "–" for v in scoped)
