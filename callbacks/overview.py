@@ -13,15 +13,14 @@ from callbacks.context import PageQuery
 from geo.communes import boundaries_geojson, inset_codes
 from geo.regions import zoom_presets
 from geo.tiles import grid_shape, tile_layout
-from layouts import status as st
-from layouts.components import format_kpi, tiles
+from layouts.components import tiles
 from layouts.overview import (MAP_KPIS, MARK_TRACES, SHAPE_TRACES, TILE_MARK_TRACE, VIEWS, ZOOMS, MapValues, clean,
-                              colour_axis, hover_template, ids, layout, legend, map_figure, status_patch, tile_figure,
-                              tile_grid, trend_text, zoom_layout)
+                              colour_axis, hover_template, ids, layout, legend, map_figure, map_values, status_patch,
+                              tile_figure, tile_grid, zoom_layout)
 from layouts.shell import URL
 from metrics.frame import CITY, kpi_frame, rank
 from metrics.periods import Period, resolve
-from metrics.targets import DATA_START, band, commune_target
+from metrics.targets import DATA_START
 from metrics.time import local_day, now
 from metrics.units import commune_table
 
@@ -34,23 +33,14 @@ def previous(period: Period) -> Period | None:
 
 
 def values_for(engine: Engine, kpi_id: str, period: Period, lang: str) -> MapValues:
-    """What the map and the tile map show for one KPI and period: status against the commune target (when the
-    KPI has one), and the hover card's value, rank among the communes and change against the previous period."""
+    """What the map and the tile map show for one KPI and period (see layouts.overview.map_values), from the
+    KPI frames of the period and of the one before it."""
     frame = kpi_frame(engine, period.start, period.end)
     codes = commune_table(engine).index.tolist()
-    value = frame[kpi_id].reindex(codes)
     before = previous(period)
     prior = kpi_frame(engine, before.start, before.end)[kpi_id].reindex(codes) if before else \
         pd.Series(index=codes, dtype=float)
-    ranks = rank(frame, kpi_id, codes).reindex(codes)
-    target = commune_target(kpi_id)
-    status = [band(target, v) if target else "" for v in value.to_numpy()]
-    words = {s: st.label(s, lang, short=True) for s in set(status)} if target else {"": ""}
-    card = [[format_kpi(kpi_id, v, lang), "–" if pd.isna(r) else str(int(r)), trend_text(v, p, kpi_id, lang), words[s]]
-            for v, r, p, s in zip(value.to_numpy(), ranks.to_numpy(), prior.to_numpy(), status)]
-    z = [st.ORDER.index(s) if s in st.ORDER else None for s in status] if target else value.to_numpy()
-    return MapValues(kpi_id, target, pd.Series(z, index=codes, dtype=float), pd.Series(status, index=codes),
-                     pd.Series(card, index=codes), int(value.notna().sum()))
+    return map_values(kpi_id, frame[kpi_id].reindex(codes), prior, rank(frame, kpi_id, codes).reindex(codes), lang)
 
 
 def map_patch(values: MapValues, communes: pd.DataFrame, lang: str) -> Patch:

@@ -28,18 +28,20 @@ def map_figure(payload: dict, lang: str = "vi") -> go.Figure:
     """The overview's map (layouts.overview.map_figure) with the payload's frozen values, titled."""
     import pandas as pd
 
-    from geo.communes import boundaries_geojson, inset_codes
-    from layouts.components import format_kpi
+    from geo.communes import boundaries_geojson, communes_frame, inset_codes
+    from geo.regions import zoom_presets
     from layouts.overview import map_figure as overview_map
-    from layouts.overview import map_traces
+    from layouts.overview import map_values
+    from metrics.frame import rank
 
     kpi_id = payload["map"]["kpi"]
-    values = pd.DataFrame({kpi_id: pd.Series(payload["map"]["values"], dtype=float)})
+    communes = communes_frame().set_index("code")
+    codes = communes.index.tolist()
+    value = pd.Series(payload["map"]["values"], dtype=float).reindex(codes)
+    ranks = rank(pd.DataFrame({kpi_id: value}), kpi_id, codes).reindex(codes)
+    values = map_values(kpi_id, value, pd.Series(index=codes, dtype=float), ranks, lang)
     geojson = boundaries_geojson()
-    names = {f["id"]: f["properties"].get("name") or f["id"] for f in geojson["features"]}
-    communes = pd.DataFrame({"full_name": pd.Series(names)}).reindex(values.index)
-    traces = map_traces(values, communes, inset_codes(), kpi_id, lang, format_kpi)
-    fig = overview_map(geojson, traces, kpi_id, lang)
+    fig = overview_map(values, communes, geojson, inset_codes(), "city", zoom_presets(), lang)
     name = next(k["name_vi"] for k in payload["kpis"] if k["id"] == kpi_id)
     title = f"{name} — {scope_name(payload)} — {period_text(payload)}"
     if payload["demo"]:

@@ -13,11 +13,11 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from layouts import status as st
-from layouts.components import period_picker, tiles
+from layouts.components import format_kpi, period_picker, tiles
 from layouts.export import control as export_control
 from layouts.i18n import number, t
 from metrics.kpis import CATALOGUE
-from metrics.targets import Target
+from metrics.targets import Target, band, commune_target
 
 MAP_KPIS = ("on_time_rate", "online_share", "full_online_share", "dossiers_received", "tickets_open",
             "documents_signed_share")
@@ -89,6 +89,20 @@ def hover_template(kpi_id: str, target: Target | None, ranked: int, lang: str) -
 def name_text(communes: pd.DataFrame, codes: list[str], lang: str) -> list[str]:
     """The static part of the hover card: name and type (sent once with the page)."""
     return [f"{communes.at[c, 'full_name']} · {t('type_' + communes.at[c, 'type'], lang)}" for c in codes]
+
+
+def map_values(kpi_id: str, value: pd.Series, prior: pd.Series, ranks: pd.Series, lang: str) -> MapValues:
+    """Per commune (the series' index): status against the KPI's commune target (when it has one), and the hover
+    card's value, rank among the communes and change against the previous period. Pages and exports alike."""
+    target = commune_target(kpi_id)
+    status = [band(target, v) if target else "" for v in value.to_numpy()]
+    words = {s: st.label(s, lang, short=True) for s in set(status)} if target else {"": ""}
+    card = [[format_kpi(kpi_id, v, lang), "–" if pd.isna(r) else str(int(r)), trend_text(v, p, kpi_id, lang), words[s]]
+            for v, r, p, s in zip(value.to_numpy(), ranks.to_numpy(), prior.to_numpy(), status)]
+    z = [st.ORDER.index(s) if s in st.ORDER else None for s in status] if target else value.to_numpy()
+    codes = value.index
+    return MapValues(kpi_id, target, pd.Series(z, index=codes, dtype=float), pd.Series(status, index=codes),
+                     pd.Series(card, index=codes), int(value.notna().sum()))
 
 
 def status_patch(values: MapValues, codes: list[str]) -> dict:

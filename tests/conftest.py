@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from ingest.sources import SourceConfig
 from store.db import engine_for
 from store.migrate import upgrade
+from tools.browser import sign_in as sign_in_browser  # noqa: F401 — the tests' name for it
 
 PG_ADMIN_URL = os.environ.get("IOC_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI") == "true"
@@ -119,13 +120,6 @@ def signed_in_client(app, engine, username: str = "admin", role: str = "admin", 
     client.callbacks = app.callback_map
     return client
 
-
-def sign_in_browser(driver, base: str, username: str, password: str) -> None:
-    """Sign a Selenium-driven browser in through the login page."""
-    driver.get(base + "/login")
-    driver.find_element("name", "username").send_keys(username)
-    driver.find_element("name", "password").send_keys(password)
-    driver.find_element("css selector", "button[type=submit]").click()
 
 
 ACCESS_SWEEP: dict[str, int] = {}  # filled by tests/test_access_sweep.py, printed at the end of the run

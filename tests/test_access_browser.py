@@ -28,7 +28,7 @@ def test_login_page_and_a_wall_screen_by_display_token(sqlite_url):
         wait_for(lambda: "/login" in driver.current_url)
         assert driver.find_element("css selector", "h1").text == "Đăng nhập"
         driver.get(f"{base}/wall?token={secret}")
-        wait_for(lambda: driver.find_elements("css selector", ".app-header"))
+        wait_for(lambda: driver.find_elements("css selector", ".wall-panel"))  # the wall: no header, its panels
         assert driver.current_url == f"{base}/wall" and "token" not in driver.current_url
         tokens.revoke(engine, token_id)
         driver.get(f"{base}/wall")

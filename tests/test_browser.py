@@ -47,9 +47,18 @@ def wait_for(predicate, timeout: float = 30.0, step: float = 0.25):
     raise AssertionError("condition not met within timeout")
 
 
-def test_overview_map_has_168_communes_and_a_click_opens_the_drill_down(seeded_app):
+def click_a_large_commune(driver, paths) -> None:
+    """A click on the largest commune wholly on screen (the Côn Đảo inset may reach below the window);
+    ActionChains because an overlay catches element.click()."""
     from selenium.webdriver.common.action_chains import ActionChains
 
+    height = driver.execute_script("return window.innerHeight")
+    on_screen = [p for p in paths if p.location["y"] + p.size["height"] < height]
+    target = max(on_screen, key=lambda p: p.size["width"] * p.size["height"])
+    ActionChains(driver).move_to_element(target).click().perform()
+
+
+def test_overview_map_has_168_communes_and_a_click_opens_the_drill_down(seeded_app):
     with browser.serve(seeded_app.server) as base, browser.chromium() as driver:
         sign_in_browser(driver, base, "leader", seeded_app.password)
         driver.get(base + "/?period=since_merger")
@@ -59,11 +68,7 @@ def test_overview_map_has_168_communes_and_a_click_opens_the_drill_down(seeded_a
         assert "DỮ LIỆU MINH HỌA" in driver.find_element("css selector", ".demo-banner").text
         tile = driver.find_element("css selector", '[data-kpi="dossiers_received"]').text
         assert re.fullmatch(r"[\d.]+", tile), tile  # Vietnamese thousands separator, a real number
-        # a large ward away from the edges; ActionChains because an overlay catches element.click()
-        height = driver.execute_script("return window.innerHeight")
-        on_screen = [p for p in paths if p.location["y"] + p.size["height"] < height]
-        target = max(on_screen, key=lambda p: p.size["width"] * p.size["height"])
-        ActionChains(driver).move_to_element(target).click().perform()
+        click_a_large_commune(driver, paths)
         wait_for(lambda: "/commune/" in driver.current_url)
         code = driver.current_url.rsplit("/commune/", 1)[1].split("?")[0]
         assert re.fullmatch(r"\d{5}", code)

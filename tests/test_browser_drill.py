@@ -8,11 +8,10 @@ import re
 import pytest
 
 from app import create_app
-from config import Settings
 from ingest import pipeline
 from store.db import engine_for
-from tests.conftest import at, demo_source
-from tests.test_browser import wait_for
+from tests.conftest import add_person, at, demo_source, sign_in_browser, test_settings
+from tests.test_browser import click_a_large_commune, wait_for
 from tools import browser
 
 pytestmark = pytest.mark.browser
@@ -32,7 +31,9 @@ def seeded_app(tmp_path_factory):
     upgrade(url)
     result = pipeline.pull(engine_for(url), demo_source(scale=0.05, start="2025-10-01"), until=at("2025-11-20 12:00"))
     assert result.status == "ok" and result.rows_stored > 0
-    return create_app(Settings.from_env({"DATABASE_URL": url}))
+    app = create_app(test_settings(url))
+    app.password = add_person(engine_for(url), "leader", "leader")
+    return app
 
 
 def css(driver, selector: str):
@@ -58,10 +59,10 @@ def test_drill_from_the_map_to_a_procedure_and_back_by_the_breadcrumb(seeded_app
     from selenium.webdriver.common.keys import Keys
 
     with browser.serve(seeded_app.server) as base, browser.chromium() as driver:
+        sign_in_browser(driver, base, "leader", seeded_app.password)
         driver.get(base + "/" + PERIOD)
         paths = wait_for(lambda: (p := css(driver, "path.choroplethlocation")) and len(p) == 168 and p)
-        target = max(paths, key=lambda p: p.size["width"] * p.size["height"])
-        ActionChains(driver).move_to_element(target).click().perform()
+        click_a_large_commune(driver, paths)
         wait_for(lambda: "/commune/" in driver.current_url)
         code = driver.current_url.rsplit("/commune/", 1)[1].split("?")[0]
         commune = wait_for(lambda: [t for t in [title(driver)] if t.startswith(("Phường", "Xã", "Đặc khu"))])[0]
@@ -109,6 +110,7 @@ def test_drill_from_the_map_to_a_procedure_and_back_by_the_breadcrumb(seeded_app
 def test_a_copied_url_restores_the_view_in_a_fresh_browser_and_the_language_switch_keeps_it(seeded_app):
     with browser.serve(seeded_app.server) as base:
         with browser.chromium() as driver:
+            sign_in_browser(driver, base, "leader", seeded_app.password)
             driver.get(f"{base}/commune/26506{PERIOD}")
             wait_for(lambda: css(driver, "#commune-sectors .bars .point path"))
             # choose a comparison and a sector filter in the page: both go to the URL
@@ -120,7 +122,8 @@ def test_a_copied_url_restores_the_view_in_a_fresh_browser_and_the_language_swit
             wait_for(lambda: "·" in css(driver, "#commune-dossiers .gtitle")[0].text)  # the filtered chart's title
             copied, seen = driver.current_url, view_of(driver)
         assert seen["cmp"] == ["prev"] and seen["filter"]
-        with browser.chromium() as fresh:  # a new profile: nothing shared but the URL
+        with browser.chromium() as fresh:  # a new profile: nothing shared but the URL (and who signs in)
+            sign_in_browser(fresh, base, "leader", seeded_app.password)
             fresh.get(copied)
             wait_for(lambda: css(fresh, ".filter-note"))
             assert view_of(fresh) == seen

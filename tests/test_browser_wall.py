@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from config import ROOT, Settings
+from config import ROOT
 from geo.regions import zoom_presets
 from ingest import pipeline
 from metrics.frame import data_version
 from store.db import engine_for
-from tests.conftest import at, demo_source
+from tests.conftest import add_person, at, demo_source, sign_in_browser, test_settings
 from tools import browser
 
 pytestmark = pytest.mark.browser
@@ -30,6 +30,9 @@ SOURCE = demo_source(scale=0.02, start="2025-10-20")
 FIRST_PULL_UNTIL = at("2025-11-05 00:00")
 # the panels as the wall names them; reload far away so only the reload test reloads
 WALL = "/wall?period=since_merger&reload=86400"
+
+
+LEADER: dict[str, str] = {}  # the signed-in person's password, made with the served app
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +47,8 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def served(store):
-    app = create_app(Settings.from_env({"DATABASE_URL": store}))
+    app = create_app(test_settings(store))
+    LEADER["password"] = add_person(engine_for(store), "leader", "leader")
     with browser.serve(app.server) as base:
         yield base
 
@@ -84,6 +88,7 @@ def severe(driver) -> list:
 
 def test_wall_rotates_redraws_on_a_new_version_and_keeps_the_geometry(served, store):
     with browser.chromium(1920, 1080) as driver:
+        sign_in_browser(driver, served, "leader", LEADER["password"])
         driver.get(served + WALL + "&views=map,tiles,plan02&rotate=3&refresh=1")
         wait_for(lambda: len(driver.find_elements("css selector", ".wall-panel[data-view=map] path.choroplethlocation"))
                  == 168)
@@ -122,6 +127,7 @@ def test_wall_rotates_redraws_on_a_new_version_and_keeps_the_geometry(served, st
 
 def test_wall_reloads_itself_at_its_reload_time(served):
     with browser.chromium(1280, 800) as driver:
+        sign_in_browser(driver, served, "leader", LEADER["password"])
         driver.get(served + "/wall?period=since_merger&views=tiles&reload=4&refresh=600")
         wait_for(lambda: driver.find_elements("css selector", ".wall-panel.active"))
         driver.execute_script("window.__beforeReload = true")
@@ -132,6 +138,7 @@ def test_wall_reloads_itself_at_its_reload_time(served):
 
 def test_overview_switches_to_equal_tiles_and_zooms_to_a_preset(served):
     with browser.chromium(1600, 1100) as driver:
+        sign_in_browser(driver, served, "leader", LEADER["password"])
         driver.get(served + "/?period=since_merger&kpi=full_online_share")
         wait_for(lambda: len(driver.find_elements("css selector", "path.choroplethlocation")) == 168)
         legend = driver.find_element("id", "overview-legend").text
@@ -170,6 +177,7 @@ def test_soak_a_simulated_day_keeps_the_wall_bounded(served, store):
     at the end: growth must stay bounded (no figures or panels retained per version)."""
     hours = 24
     with browser.chromium(1920, 1080) as driver:
+        sign_in_browser(driver, served, "leader", LEADER["password"])
         driver.get(served + WALL + "&views=map,tilemap,tiles,hotline,plan02,d766&rotate=1&refresh=1")
         wait_for(lambda: len(driver.find_elements("css selector", "path.choroplethlocation")) == 168)
         wait_for(lambda: active_view(driver) == "tilemap")  # rotation has begun

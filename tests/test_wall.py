@@ -8,12 +8,11 @@ import pytest
 
 from app import create_app
 from callbacks.wall import DEFAULT_VIEWS, VIEWS, WallQuery
-from config import Settings
 from ingest import pipeline
 from metrics.frame import data_version
 from metrics.targets import Target, band, commune_target
 from store.db import engine_for
-from tests.conftest import at, demo_source
+from tests.conftest import at, demo_source, signed_in_client, test_settings
 from tests.test_app import walk
 
 WALL = "?period=since_merger&views=map,tilemap,tiles,hotline,plan02,d766&rotate=5&refresh=2"
@@ -32,10 +31,7 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(store):
-    app = create_app(Settings.from_env({"DATABASE_URL": store}))
-    client = app.server.test_client()
-    client.callbacks = app.callback_map
-    return client
+    return signed_in_client(create_app(test_settings(store)), engine_for(store), "leader", "leader")
 
 
 def post(client, key_part: str, outputs, inputs: list[dict], state: list[dict] = ()):

@@ -61,3 +61,11 @@ def serve(flask_app):
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def sign_in(driver, base: str, username: str, password: str) -> None:
+    """Sign a Selenium-driven browser in through the login page (every page needs an identity)."""
+    driver.get(base + "/login")
+    driver.find_element("name", "username").send_keys(username)
+    driver.find_element("name", "password").send_keys(password)
+    driver.find_element("css selector", "button[type=submit]").click()

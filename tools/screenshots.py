@@ -1,14 +1,18 @@
 """Screenshots of the running dashboard for the README, in headless Debian Chromium.
 
-    python -m tools.screenshots --url http://127.0.0.1:8050 --out docs/screenshots
+    IOC_PASSWORD=… python -m tools.screenshots --url http://127.0.0.1:8050 --out docs/screenshots [--user admin]
+
+Every page needs a sign-in: the user (default `admin`, whose password `make run` printed once) signs in
+through the login page in each browser.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
-from tools.browser import chromium
+from tools.browser import chromium, sign_in
 
 
 def wait_for(driver, css: str, count: int, timeout: float = 60.0):
@@ -26,16 +30,21 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8050")
     parser.add_argument("--out", default="docs/screenshots")
     parser.add_argument("--commune", default="26740", help="code of the commune whose drill-down is shown")
+    parser.add_argument("--user", default="admin", help="who signs in (the password from IOC_PASSWORD)")
     args = parser.parse_args()
+    password = os.environ.get("IOC_PASSWORD")
+    if not password:
+        parser.error("set IOC_PASSWORD to the password of --user")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with chromium(1600, 1300) as driver:
+        sign_in(driver, args.url, args.user, password)
         for name, path, css, count in PAGE_SHOTS:
             driver.get(args.url + path.format(commune=args.commune))
             wait_for(driver, css, count)
             time.sleep(1.5)  # let the transitions settle
             driver.save_screenshot(str(out / name))
-    wall(args.url, out)
+    wall(args.url, out, args.user, password)
     print(f"screenshots in {out}/")
 
 
@@ -61,12 +70,13 @@ WALL_SHOTS = (  # file, wall URL, viewport: what an operations room's screens sh
 )
 
 
-def wall(url: str, out: Path) -> None:
+def wall(url: str, out: Path, user: str, password: str) -> None:
     """The wall's views at their screen's exact size (the viewport, not the window, is set)."""
     for name, path, (width, height) in WALL_SHOTS:
         with chromium(width, height) as driver:
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            sign_in(driver, url, user, password)
             driver.get(url + path)
             wait_for(driver, ".wall-panel.active .wall-panel-body > *", 1)
             if "map" in path:
