@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from layouts.export import control as export_control
 from layouts.i18n import day, number, percent, t
 from metrics.kpis import CATALOGUE
 from metrics.periods import COMPARISONS, CUSTOM, PRESETS, Period
@@ -179,8 +180,8 @@ def drill_frame(prefix: str, lang: str, trail: list, title: str, subtitle: str, 
     note, tile_list, figure = drill_dynamic(view, lang, title)
     return html.Div([
         breadcrumb(trail), html.H1(title, className="page-title"), html.P(subtitle, className="facts"),
-        html.Div([period_picker(f"{prefix}-period", period_key, lang), comparison_picker(f"{prefix}-cmp", cmp, lang)],
-                 className="controls"),
+        html.Div([period_picker(f"{prefix}-period", period_key, lang), comparison_picker(f"{prefix}-cmp", cmp, lang),
+                  export_control(lang)], className="controls"),
         html.Div(note, id=f"{prefix}-note"),
         html.Section(tile_list, id=f"{prefix}-tiles", className="tiles", **{"aria-label": t("kpis", lang)}),
         dcc.Graph(id=f"{prefix}-daily", figure=figure, config=GRAPH_CONFIG, className="chart"),

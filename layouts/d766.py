@@ -6,6 +6,7 @@ import pandas as pd
 from dash import dcc, html
 
 from layouts.components import table
+from layouts.export import control as export_control
 from layouts.i18n import day, number, t
 from metrics.periods import GRAINS, Period
 from metrics.score766 import weights
@@ -62,6 +63,7 @@ def layout(*, lang: str, grain: str, parts: list):
             html.Label(t("grain", lang), id=f"{ids.GRAIN}-label"),
             dcc.RadioItems(id=ids.GRAIN, value=grain, inline=True, className="radio",
                            options=[{"label": t(f"grain_{g}", lang), "value": g} for g in GRAINS]),
-        ], className="control", role="group", **{"aria-labelledby": f"{ids.GRAIN}-label"})], className="controls"),
+        ], className="control", role="group", **{"aria-labelledby": f"{ids.GRAIN}-label"}), export_control(lang)],
+            className="controls"),
         html.Div(parts, id=ids.BODY),
     ])

@@ -7,6 +7,7 @@ import pandas as pd
 from dash import html
 
 from layouts.components import format_kpi, status_badge, table
+from layouts.export import control as export_control
 from layouts.i18n import day, number, t
 
 PATH = "/plan02"
@@ -50,6 +51,7 @@ def layout(*, lang: str, evaluated: pd.DataFrame, today, communes: int):
     return html.Div([
         html.H1(t("plan02_title", lang), className="page-title"),
         html.P(f"{t('as_of_day', lang)}: {day(today, lang)} · {t('status_rule', lang)}: {rule}", className="facts"),
+        html.Div(export_control(lang), className="controls"),
         table([t("target_id", lang), t("target", lang), t("threshold", lang), t("legal_source", lang),
                t("deadline", lang), t("value_at_deadline", lang), t("value_now", lang), t("status", lang),
                t("trend", lang), t("projection", lang)], target_rows(evaluated, lang, communes),

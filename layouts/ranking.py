@@ -6,6 +6,7 @@ import pandas as pd
 from dash import dcc, html
 
 from layouts.components import comparison_picker, delta_text, format_kpi, period_note, period_picker, status_badge, table
+from layouts.export import control as export_control
 from layouts.i18n import number, t
 from metrics.kpis import CATALOGUE
 
@@ -71,6 +72,7 @@ def layout(*, lang: str, query, kpi_id: str, rows: pd.DataFrame, target_text: st
                       dcc.Dropdown(id=ids.KPI, options=[{"label": CATALOGUE[k].name(lang), "value": k} for k in RANK_KPIS],
                                    value=kpi_id, clearable=False, className="picker")], className="control"),
             period_picker(ids.PERIOD, query.period.key, lang), comparison_picker(ids.CMP, query.cmp, lang),
+            export_control(lang),
         ], className="controls"),
         html.Div(period_note(query.period, query.comparison, lang), id=ids.NOTE),
         html.Div(ranking_table(rows, kpi_id, query, lang, target_text), id=ids.TABLE),

@@ -14,7 +14,7 @@ from layouts.export import ids
 from snapshots import store
 from store.db import engine_for
 from tests.conftest import signed_in_client, test_settings
-from tests.snapshot_store import COMMUNE, seeded_file, seeded_url  # noqa: F401
+from tests.snapshot_store import COMMUNE, PERIOD, seeded_file, seeded_url  # noqa: F401
 from tests.test_app import call, route, walk
 
 
@@ -31,8 +31,13 @@ def export(client, fmt: str, pathname: str, search: str):
                  {"id": "url", "property": "search", "value": search}])
 
 
-def test_both_pages_carry_the_export_control(client):
-    for path in ("/", f"/commune/{COMMUNE}"):
+def test_every_page_carries_the_export_control(client):
+    from metrics.breakdown import sector_breakdown, slug
+
+    sector = slug(sector_breakdown(engine_for(client.application.config["IOC_SETTINGS"].database_url),
+                                   COMMUNE, *PERIOD).index[0])
+    for path in ("/", f"/commune/{COMMUNE}", f"/commune/{COMMUNE}/sector/{sector}", f"/sector/{sector}",
+                 "/ranking", "/plan02", "/d766"):
         page = route(client, path, "?period=since_merger")
         found = {c.get("props", {}).get("id") for c in walk(page)}
         assert {ids.FORMAT, ids.BUTTON, ids.DOWNLOAD, ids.RUNNING} <= found
