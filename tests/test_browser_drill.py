@@ -7,11 +7,8 @@ import re
 
 import pytest
 
-from app import create_app
-from ingest import pipeline
-from store.db import engine_for
-from tests.conftest import add_person, at, demo_source, sign_in_browser, test_settings
-from tests.test_browser import click_a_large_commune, wait_for
+from tests.conftest import sign_in_browser
+from tests.test_browser import click_a_large_commune, seeded_app, wait_for  # noqa: F401 — seeded_app: a fixture
 from tools import browser
 
 pytestmark = pytest.mark.browser
@@ -21,19 +18,6 @@ if browser.available() and os.environ.get("CI") != "true":
 
 # The demo history below ends in November 2025; the views ask for Plan 02's breakthrough phase.
 PERIOD = "?period=phase2"
-
-
-@pytest.fixture(scope="module")
-def seeded_app(tmp_path_factory):
-    from store.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('drill') / 'ioc.db'}"
-    upgrade(url)
-    result = pipeline.pull(engine_for(url), demo_source(scale=0.05, start="2025-10-01"), until=at("2025-11-20 12:00"))
-    assert result.status == "ok" and result.rows_stored > 0
-    app = create_app(test_settings(url))
-    app.password = add_person(engine_for(url), "leader", "leader")
-    return app
 
 
 def css(driver, selector: str):

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta
 
@@ -19,7 +18,7 @@ from config import ROOT
 from geo.communes import communes_frame
 from geo.locate import commune_at, communes_at
 from ingest import pipeline
-from ingest.demo.server import DemoFeed, make_server
+from ingest.demo.server import DemoFeed, serving
 from ingest.sources import SourceConfig
 from store.schema import document_counts, dossiers, quarantine, tickets
 from store.status import source_status
@@ -39,14 +38,8 @@ def entry(name: str, kind: str, **options) -> SourceConfig:
 
 @pytest.fixture(scope="module")
 def demo_server():
-    feed = DemoFeed(scale=0.02, as_of=AS_OF)
-    server = make_server(feed)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    server.feed = feed
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(DemoFeed(scale=0.02, as_of=AS_OF)) as server:
+        yield server
 
 
 def held(engine, table, columns, source):

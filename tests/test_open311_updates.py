@@ -3,7 +3,6 @@ received long before the watermark, which re-reading a lookback window misses; a
 extension (404) is read with the lookback instead."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from sqlalchemy import select
 
 from ingest import pipeline
 from ingest.connectors.open311 import UPDATES_OVERLAP
-from ingest.demo.server import DemoFeed, make_server
+from ingest.demo.server import DemoFeed, serving
 from ingest.sources import SourceConfig
 from store.schema import tickets
 from tests.conftest import at
@@ -29,14 +28,8 @@ def hotline(name: str, url: str, **options) -> SourceConfig:
 
 @pytest.fixture
 def demo_server():
-    feed = DemoFeed(scale=0.05, as_of=FIRST)
-    server = make_server(feed)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/open311/v2"
-    server.feed = feed
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(DemoFeed(scale=0.05, as_of=FIRST), "/open311/v2") as server:
+        yield server
 
 
 def held(engine, source: str) -> dict[str, tuple]:

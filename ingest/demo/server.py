@@ -18,6 +18,8 @@ import csv
 import io
 import json
 import logging
+import threading
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -294,6 +296,21 @@ class Handler(BaseHTTPRequestHandler):
             writer.writerows(rows)
             return self._send(200, out.getvalue().encode("utf-8"), "text/csv; charset=utf-8")
         self._send(200, {"data": rows})
+
+
+@contextmanager
+def serving(feed: DemoFeed, path: str = ""):
+    """The feed served from a thread on a free port of 127.0.0.1 (tests, benchmarks): the server, with `url`
+    (its base, plus `path`) and `feed`; shut down on leaving."""
+    server = make_server(feed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
+    server.feed = feed
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def make_server(feed: DemoFeed, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
