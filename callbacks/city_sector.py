@@ -25,15 +25,8 @@ def city_sector_name(engine: Engine, query: PageQuery, sector_slug: str) -> str 
 
 
 def city_sector_view(engine: Engine, query: PageQuery, sector: str) -> DrillView:
-    period, compared = query.period, query.comparison
-
-    def row(p):
-        rows = sector_breakdown(engine, None, p.start, p.end)
-        return rows.loc[sector] if sector in rows.index else None
-
-    return DrillView(period, compared, row(period), row(compared) if compared else None,
-                     sector_daily(engine, None, period.start, period.end, sector),
-                     sector_daily(engine, None, compared.start, compared.end, sector) if compared else None)
+    return DrillView.of(query.period, query.comparison, lambda p: sector_breakdown(engine, None, p.start, p.end),
+                        sector, lambda p: sector_daily(engine, None, p.start, p.end, sector))
 
 
 def units_part(engine: Engine, query: PageQuery, sector: str, sector_slug: str):

@@ -17,15 +17,8 @@ from metrics.units import commune_table
 
 
 def procedure_view(engine: Engine, query: PageQuery, code: str, procedure: str) -> DrillView:
-    period, compared = query.period, query.comparison
-
-    def row(p):
-        rows = procedure_breakdown(engine, code, p.start, p.end)
-        return rows.loc[procedure] if procedure in rows.index else None
-
-    return DrillView(period, compared, row(period), row(compared) if compared else None,
-                     procedure_daily(engine, code, period.start, period.end, procedure),
-                     procedure_daily(engine, code, compared.start, compared.end, procedure) if compared else None)
+    return DrillView.of(query.period, query.comparison, lambda p: procedure_breakdown(engine, code, p.start, p.end),
+                        procedure, lambda p: procedure_daily(engine, code, p.start, p.end, procedure))
 
 
 def procedure_page(engine: Engine, query: PageQuery, code: str, sector_slug: str, procedure: str):

@@ -25,13 +25,8 @@ def sector_name(engine: Engine, query: PageQuery, code: str, sector_slug: str) -
 
 
 def sector_view(engine: Engine, query: PageQuery, code: str, sector: str) -> DrillView:
-    period, compared = query.period, query.comparison
-    rows = sector_breakdown(engine, code, period.start, period.end)
-    previous = sector_breakdown(engine, code, compared.start, compared.end) if compared else None
-    return DrillView(period, compared, rows.loc[sector] if sector in rows.index else None,
-                     (previous.loc[sector] if sector in previous.index else None) if compared else None,
-                     sector_daily(engine, code, period.start, period.end, sector),
-                     sector_daily(engine, code, compared.start, compared.end, sector) if compared else None)
+    return DrillView.of(query.period, query.comparison, lambda p: sector_breakdown(engine, code, p.start, p.end),
+                        sector, lambda p: sector_daily(engine, code, p.start, p.end, sector))
 
 
 def trail(query: PageQuery, commune, sector: str | None = None, sector_href: str | None = None) -> list:

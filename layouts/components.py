@@ -165,6 +165,16 @@ class DrillView:
     daily: pd.DataFrame
     compared_daily: pd.DataFrame | None
 
+    @classmethod
+    def of(cls, period: Period, compared: Period | None, rows_of, key: str, daily_of) -> "DrillView":
+        """`rows_of(period)`: the breakdown holding row `key`; `daily_of(period)`: its dossiers by day."""
+        def row(p):
+            rows = rows_of(p)
+            return rows.loc[key] if key in rows.index else None
+
+        return cls(period, compared, row(period), row(compared) if compared else None, daily_of(period),
+                   daily_of(compared) if compared else None)
+
 
 def drill_dynamic(view: DrillView, lang: str, title: str) -> tuple:
     """(period note, tiles, dossiers-by-day figure) of a sector or procedure page."""
