@@ -6,6 +6,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 
 from selenium import webdriver
@@ -69,3 +70,9 @@ def sign_in(driver, base: str, username: str, password: str) -> None:
     driver.find_element("name", "username").send_keys(username)
     driver.find_element("name", "password").send_keys(password)
     driver.find_element("css selector", "button[type=submit]").click()
+    # Wait for the answer: a page opened before the session cookie arrived would land on the login page.
+    deadline = time.monotonic() + 30
+    while "/login" in driver.current_url:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"sign-in of {username!r} did not leave the login page")
+        time.sleep(0.1)
