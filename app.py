@@ -13,6 +13,7 @@ import access
 from api.v1 import register as register_api
 from callbacks import register_all
 from config import ROOT, Settings
+from geo import web as geo_web
 from layouts.i18n import t
 from layouts.shell import app_layout
 from ops import register as register_ops
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = app_layout
     register_all(app, engine)
     register_api(app.server, engine)
+    geo_web.register(app.server)  # the map's geometry, fetched once by the browser
 
     @app.server.get("/healthz")
     def healthz():

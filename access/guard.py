@@ -27,7 +27,7 @@ METRICS_PATH = "/metrics"  # Prometheus scrapes with an API token (bearer_token 
 WALL_PREFIX = tokens.WALL_VIEWS
 # Public without an identity: the login page, health probes, and the framework's static bundles (no data).
 PUBLIC_PATHS = frozenset({LOGIN_PATH, "/healthz", "/readyz", "/_favicon.ico"})
-PUBLIC_PREFIXES = ("/_dash-component-suites/", "/login/static/")
+PUBLIC_PREFIXES = ("/_dash-component-suites/", "/login/static/", "/geo/")  # /geo/: the open boundaries (geo/web.py)
 # Files under /assets/ that carry no data (styles, fonts, pictures); any other asset needs an identity.
 PUBLIC_ASSET_SUFFIXES = (".css", ".woff", ".woff2", ".ttf", ".svg", ".png", ".ico")
 # What a wall screen's session may call besides its views: the framework's own endpoints.

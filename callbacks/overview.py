@@ -10,7 +10,8 @@ from dash import Input, Output, Patch, State, ctx, no_update
 from sqlalchemy import Engine
 
 from callbacks.context import PageQuery
-from geo.communes import boundaries_geojson, inset_codes
+from geo.communes import inset_codes
+from geo.web import boundaries_url
 from geo.regions import zoom_presets
 from geo.tiles import grid_shape, tile_layout
 from layouts.components import tiles
@@ -91,7 +92,7 @@ def page(engine: Engine, query: PageQuery, search: str | None):
     frame = kpi_frame(engine, query.period.start, query.period.end)
     communes = commune_table(engine)
     values = values_for(engine, kpi_id, query.period, query.lang)
-    fig = map_figure(values, communes, boundaries_geojson(), inset_codes(), zoom, zoom_presets(), query.lang)
+    fig = map_figure(values, communes, boundaries_url(), inset_codes(), zoom, zoom_presets(), query.lang)
     tile_fig = tile_figure(values, communes, tile_layout(), grid_shape(), query.lang)
     return layout(lang=query.lang, period_key=query.period.key, kpi_id=kpi_id, view=view, zoom=zoom,
                   city_row=frame.loc[CITY], figure=fig, tile_fig=tile_fig, values=values)

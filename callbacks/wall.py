@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 from access import scope as access_scope
 from callbacks import overview as overview_callbacks
 from callbacks.context import PageQuery, freshness
-from geo.communes import boundaries_geojson, inset_codes
+from geo.communes import inset_codes
+from geo.web import boundaries_url
 from geo.regions import zoom_presets
 from geo.tiles import grid_shape, tile_layout
 from layouts import wall as wl
@@ -121,7 +122,7 @@ def _label(wq: WallQuery, name: str) -> str:
 @view("map", graph=True, patch=_map_patch)
 def map_view(engine: Engine, wq: WallQuery):
     values = _values(engine, wq)
-    fig = map_figure(values, commune_table(engine), boundaries_geojson(), inset_codes(), "city",
+    fig = map_figure(values, commune_table(engine), boundaries_url(), inset_codes(), "city",
                      zoom_presets(), wq.lang, height=None)
     return wl.graph("map", wl.dark(fig), MAP_CONFIG, _label(wq, "map"), legend(values, wq.lang))
 

@@ -41,7 +41,7 @@ def map_figure(payload: dict, lang: str = "vi") -> go.Figure:
     ranks = rank(pd.DataFrame({kpi_id: value}), kpi_id, codes).reindex(codes)
     values = map_values(kpi_id, value, pd.Series(index=codes, dtype=float), ranks, lang)
     geojson = boundaries_geojson()
-    fig = overview_map(values, communes, geojson, inset_codes(), "city", zoom_presets(), lang)
+    fig = go.Figure(overview_map(values, communes, geojson, inset_codes(), "city", zoom_presets(), lang))
     name = next(k["name_vi"] for k in payload["kpis"] if k["id"] == kpi_id)
     title = f"{name} — {scope_name(payload)} — {period_text(payload)}"
     if payload["demo"]:

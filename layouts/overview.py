@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from layouts import status as st
@@ -88,7 +87,9 @@ def hover_template(kpi_id: str, target: Target | None, ranked: int, lang: str) -
 
 def name_text(communes: pd.DataFrame, codes: list[str], lang: str) -> list[str]:
     """The static part of the hover card: name and type (sent once with the page)."""
-    return [f"{communes.at[c, 'full_name']} · {t('type_' + communes.at[c, 'type'], lang)}" for c in codes]
+    rows = communes.loc[codes, ["full_name", "type"]]
+    kinds = {kind: t("type_" + kind, lang) for kind in set(rows["type"])}
+    return [f"{name} · {kinds[kind]}" for name, kind in zip(rows["full_name"].tolist(), rows["type"].tolist())]
 
 
 def map_values(kpi_id: str, value: pd.Series, prior: pd.Series, ranks: pd.Series, lang: str) -> MapValues:
@@ -120,23 +121,30 @@ def colour_axis(values: MapValues, lang: str) -> dict:
             "showscale": True, "colorbar": {"title": {"text": kpi.name(lang)}, "thickness": 14}}
 
 
-def _geo_traces(values: MapValues, communes: pd.DataFrame, geojson: dict, insets: list[str], lang: str):
+def _features(geojson: dict | str, wanted: set[str]) -> dict | str:
+    """A URL as is (the browser fetches it once for both traces: geo/web.py); an object cut to each
+    trace's own shapes so its geometry is carried once (a picture drawn offline, exports/png.py)."""
+    if isinstance(geojson, str):
+        return geojson
+    return {**geojson, "features": [f for f in geojson["features"] if f["id"] in wanted]}
+
+
+def _geo_traces(values: MapValues, communes: pd.DataFrame, geojson: dict | str, insets: list[str], lang: str):
     mainland = [c for c in communes.index if c not in insets]
     template = hover_template(values.kpi_id, values.target, values.ranked, lang)
     shapes, marks = [], []
     for geo, codes in (("geo", mainland), ("geo2", list(insets))):
-        wanted = set(codes)  # each trace carries only its own shapes: the geometry is sent once
-        shapes.append(go.Choropleth(
-            geojson={**geojson, "features": [f for f in geojson["features"] if f["id"] in wanted]},
-            featureidkey="properties.code", locations=codes, z=clean(values.z.reindex(codes)),
-            text=name_text(communes, codes, lang), customdata=values.card.reindex(codes).tolist(), geo=geo,
-            hovertemplate=template, coloraxis="coloraxis", marker_line_width=0.5, marker_line_color="#ffffff"))
+        shapes.append({
+            "type": "choropleth", "geojson": _features(geojson, set(codes)), "featureidkey": "properties.code",
+            "locations": codes, "z": clean(values.z.reindex(codes)), "text": name_text(communes, codes, lang),
+            "customdata": values.card.reindex(codes).tolist(), "geo": geo, "hovertemplate": template,
+            "coloraxis": "coloraxis", "marker": {"line": {"width": 0.5, "color": "#ffffff"}}})
         sp = status_patch(values, codes)
-        marks.append(go.Scattergeo(
-            lon=communes.loc[codes, "lon"].tolist(), lat=communes.loc[codes, "lat"].tolist(), geo=geo,
-            mode="markers", hoverinfo="skip", showlegend=False, visible=sp["visible"],
-            marker={"symbol": sp["marker.symbol"], "size": 7, "color": "#111111",
-                    "line": {"width": 1, "color": "#ffffff"}}))
+        marks.append({
+            "type": "scattergeo", "lon": communes.loc[codes, "lon"].tolist(), "lat": communes.loc[codes, "lat"].tolist(),
+            "geo": geo, "mode": "markers", "hoverinfo": "skip", "showlegend": False, "visible": sp["visible"],
+            "marker": {"symbol": sp["marker.symbol"], "size": 7, "color": "#111111",
+                       "line": {"width": 1, "color": "#ffffff"}}})
     return shapes + marks
 
 
@@ -159,22 +167,23 @@ def zoom_layout(zoom: str, presets: dict, lang: str) -> dict:
     }
 
 
-def map_figure(values: MapValues, communes: pd.DataFrame, geojson: dict, insets: list[str], zoom: str,
-               presets: dict, lang: str, height: int | None = 640) -> go.Figure:
+def map_figure(values: MapValues, communes: pd.DataFrame, geojson: dict | str, insets: list[str], zoom: str,
+               presets: dict, lang: str, height: int | None = 640) -> dict:
     """The mainland on the main map, the islands far offshore (Côn Đảo, 180 km south) in an inset,
-    so the whole city shows at a readable scale. All traces share one colour axis."""
-    fig = go.Figure(_geo_traces(values, communes, geojson, insets, lang))
-    common = dict(fitbounds=False, visible=False, projection_type="mercator", bgcolor="rgba(0,0,0,0)")
+    so the whole city shows at a readable scale. All traces share one colour axis.
+
+    A plain figure dict: a graph_objects Figure validated and deep-copied every trace, most of a page's
+    render time (issue 5); `go.Figure(map_figure(...))` where the object is wanted (exports/png.py)."""
+    common = dict(fitbounds=False, visible=False, projection={"type": "mercator"}, bgcolor="rgba(0,0,0,0)")
     view = zoom_layout(zoom, presets, lang)
-    fig.update_layout(
-        coloraxis=colour_axis(values, lang),
-        geo={**common, **view["geo"]},
-        geo2={**common, **view["geo2"], "showframe": True, "framecolor": "#8a96a3"},
-        annotations=view["annotations"], uirevision=view["uirevision"],
-        margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=height,
-        paper_bgcolor="rgba(0,0,0,0)", font={"family": "system-ui, sans-serif"},
-        separators=",." if lang == "vi" else ".,")
-    return fig
+    return {"data": _geo_traces(values, communes, geojson, insets, lang), "layout": {
+        "coloraxis": colour_axis(values, lang),
+        "geo": {**common, **view["geo"]},
+        "geo2": {**common, **view["geo2"], "showframe": True, "framecolor": "#8a96a3"},
+        "annotations": view["annotations"], "uirevision": view["uirevision"],
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "height": height,
+        "paper_bgcolor": "rgba(0,0,0,0)", "font": {"family": "system-ui, sans-serif"},
+        "separators": ",." if lang == "vi" else ".,"}}
 
 
 def tile_grid(series: pd.Series, layout: pd.DataFrame, shape: tuple[int, int]) -> list[list]:
@@ -188,26 +197,25 @@ def tile_grid(series: pd.Series, layout: pd.DataFrame, shape: tuple[int, int]) -
 
 
 def tile_figure(values: MapValues, communes: pd.DataFrame, layout: pd.DataFrame, shape: tuple[int, int],
-                lang: str, height: int | None = 640) -> go.Figure:
-    """Every commune one square of the same size (geo.tiles), coloured and marked like the map."""
+                lang: str, height: int | None = 640) -> dict:
+    """Every commune one square of the same size (geo.tiles), coloured and marked like the map (a plain
+    figure dict, as map_figure)."""
     names = pd.Series(name_text(communes, list(layout.index), lang), index=layout.index)
-    fig = go.Figure([
-        go.Heatmap(z=tile_grid(values.z, layout, shape), customdata=tile_grid(values.card, layout, shape),
-                   text=tile_grid(names, layout, shape), hovertemplate=hover_template(
-                       values.kpi_id, values.target, values.ranked, lang), coloraxis="coloraxis",
-                   xgap=3, ygap=3, hoverongaps=False),
-        go.Scatter(x=(layout["col"] + 0.32).tolist(), y=(layout["row"] + 0.3).tolist(), mode="markers",
-                   hoverinfo="skip", showlegend=False, visible=values.target is not None,
-                   marker={"symbol": status_patch(values, list(layout.index))["marker.symbol"], "size": 7,
-                           "color": "#111111", "line": {"width": 1, "color": "#ffffff"}}),
-    ])
-    fig.update_layout(
-        coloraxis=colour_axis(values, lang), height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        xaxis={"visible": False, "constrain": "domain"},
-        yaxis={"visible": False, "scaleanchor": "x", "constrain": "domain"},
-        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", uirevision="tile-map",
-        font={"family": "system-ui, sans-serif"}, separators=",." if lang == "vi" else ".,")
-    return fig
+    return {"data": [
+        {"type": "heatmap", "z": tile_grid(values.z, layout, shape), "customdata": tile_grid(values.card, layout, shape),
+         "text": tile_grid(names, layout, shape), "hovertemplate": hover_template(
+             values.kpi_id, values.target, values.ranked, lang), "coloraxis": "coloraxis",
+         "xgap": 3, "ygap": 3, "hoverongaps": False},
+        {"type": "scatter", "x": (layout["col"] + 0.32).tolist(), "y": (layout["row"] + 0.3).tolist(),
+         "mode": "markers", "hoverinfo": "skip", "showlegend": False, "visible": values.target is not None,
+         "marker": {"symbol": status_patch(values, list(layout.index))["marker.symbol"], "size": 7,
+                    "color": "#111111", "line": {"width": 1, "color": "#ffffff"}}},
+    ], "layout": {
+        "coloraxis": colour_axis(values, lang), "height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "xaxis": {"visible": False, "constrain": "domain"},
+        "yaxis": {"visible": False, "scaleanchor": "x", "constrain": "domain"},
+        "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)", "uirevision": "tile-map",
+        "font": {"family": "system-ui, sans-serif"}, "separators": ",." if lang == "vi" else ".,"}}
 
 
 def legend(values: MapValues, lang: str):
@@ -228,8 +236,8 @@ def legend(values: MapValues, lang: str):
     ])
 
 
-def layout(*, lang: str, period_key: str, kpi_id: str, view: str, zoom: str, city_row, figure: go.Figure,
-           tile_fig: go.Figure, values: MapValues):
+def layout(*, lang: str, period_key: str, kpi_id: str, view: str, zoom: str, city_row, figure: dict,
+           tile_fig: dict, values: MapValues):
     def radio(component_id, label_key, options, value):
         return html.Div([
             html.Label(t(label_key, lang), htmlFor=component_id),

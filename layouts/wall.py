@@ -79,11 +79,12 @@ def graph(view: str, figure, config: dict, label: str, legend):
                      role="img", className="wall-graph", **{"aria-label": label})]
 
 
-def dark(figure):
+def dark(figure: dict) -> dict:
     """A map's text in the wall's ink, large enough for the room."""
-    figure.update_layout(font={"color": "#ffffff", "size": 18}, hoverlabel={"font": {"size": 18}})
-    for annotation in figure.layout.annotations:
-        annotation.font = {"size": 20, "color": "#ffffff"}
+    layout = figure["layout"]
+    layout["font"] = {**layout.get("font", {}), "color": "#ffffff", "size": 18}
+    layout["hoverlabel"] = {"font": {"size": 18}}
+    layout["annotations"] = [{**a, "font": {"size": 20, "color": "#ffffff"}} for a in layout.get("annotations", [])]
     return figure
 
 

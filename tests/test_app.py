@@ -1,11 +1,13 @@
 """The app over HTTP: health, the router's pages, the Patch a period change sends."""
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
 
 from app import create_app
+from geo import web as geo_web
 from ingest import pipeline
 from tests.conftest import at, signed_in_client, test_settings
 from tests.records import dossier, given
@@ -59,12 +61,31 @@ def test_overview_draws_168_communes_and_counts_no_data_as_missing(client):
     graph = next(c for c in walk(page) if c.get("props", {}).get("id") == "overview-map")
     mainland, inset = graph["props"]["figure"]["data"][:2]  # then the status shapes on each
     assert len(mainland["locations"]) == 167 and inset["locations"] == ["26732"]  # Côn Đảo in its inset
-    assert len(mainland["geojson"]["features"]) == 167 and len(inset["geojson"]["features"]) == 1
+    # the geometry is a URL both traces share, fetched once by the browser (geo/web.py)
+    assert mainland["geojson"] == inset["geojson"] and mainland["geojson"].startswith("/geo/communes-")
+    geometry = client.get(mainland["geojson"])
+    assert geometry.status_code == 200 and "immutable" in geometry.headers["Cache-Control"]
+    codes = [f["properties"]["code"] for f in geometry.get_json()["features"]]
+    assert sorted(codes) == sorted(mainland["locations"] + inset["locations"]) and len(codes) == 168
     z = dict(zip(mainland["locations"] + inset["locations"], mainland["z"] + inset["z"]))
     assert z["26506"] == 50.0            # one of two ended on time
     assert z["26526"] is None            # no dossiers: no data, never 0 %
     text = json.dumps(page, ensure_ascii=False)
     assert "DỮ LIỆU MINH HỌA" not in text  # these records came from no demo source
+
+
+def test_geometry_file_is_public_compressed_and_versioned(db_url):
+    anonymous = create_app(test_settings(db_url)).server.test_client()
+    path = geo_web.boundaries_path()
+    plain = anonymous.get(path)
+    assert plain.status_code == 200 and plain.mimetype == "application/geo+json"
+    assert len(plain.get_json()["features"]) == 168
+    packed = anonymous.get(path, headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["Content-Encoding"] == "gzip" and gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 3
+    again = anonymous.get(path, headers={"If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
+    assert anonymous.get("/geo/communes-0000000000000000.geojson").status_code == 404  # an old digest
 
 
 def test_commune_page_and_unknown_code(client):

@@ -102,8 +102,11 @@ def test_wall_rotates_redraws_on_a_new_version_and_keeps_the_geometry(served, st
             seen.append(wait_for(lambda: (view := active_view(driver)) not in (None, seen[-1]) and view))
         assert set(seen) == set(order)
         assert all(order.index(b) == (order.index(a) + 1) % len(order) for a, b in zip(seen, seen[1:])), seen
-        # mark the map's geometry object: a refresh that sent the geometry again would replace it
-        driver.execute_script(MAP_JS + ".data[0].geojson.__kept = true")
+        # the geometry is a URL the browser fetched once (geo/web.py); a refresh must not fetch it again
+        driver.execute_script("performance.setResourceTimingBufferSize(100000)")
+        geometry_url = driver.execute_script(MAP_JS + ".data[0].geojson")
+        assert geometry_url.startswith("/geo/communes-")
+        assert geometry_fetches(driver) == 1
         before = driver.execute_script(MAP_JS + ".data[0].customdata")
         tiles_before = driver.find_element("css selector", '.wall-panel[data-view=tiles] [data-kpi="dossiers_received"]')
         received_before = tiles_before.get_attribute("textContent")
@@ -117,12 +120,18 @@ def test_wall_rotates_redraws_on_a_new_version_and_keeps_the_geometry(served, st
         assert new != shown
         wait_for(lambda: version_shown(driver) == new)
         wait_for(lambda: driver.execute_script(MAP_JS + ".data[0].customdata") != before)
-        assert driver.execute_script(MAP_JS + ".data[0].geojson.__kept") is True  # values patched, geometry kept
+        assert driver.execute_script(MAP_JS + ".data[0].geojson") == geometry_url  # values patched, geometry kept
+        assert geometry_fetches(driver) == 1
         assert len(driver.find_elements("css selector", ".wall-panel[data-view=map] path.choroplethlocation")) == 168
         wait_for(lambda: driver.find_element(
             "css selector", '.wall-panel[data-view=tiles] [data-kpi="dossiers_received"]')
             .get_attribute("textContent") != received_before)
         assert not severe(driver), severe(driver)
+
+
+def geometry_fetches(driver) -> int:
+    return driver.execute_script(
+        "return performance.getEntriesByType('resource').filter(e => e.name.includes('/geo/communes-')).length")
 
 
 def test_wall_reloads_itself_at_its_reload_time(served):
