@@ -46,6 +46,10 @@ sys.path.insert(0, str(ROOT))
 PG_ADMIN = os.environ.get("IOC_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("IOC_BENCH_REDIS", "redis://127.0.0.1:6379/1")
 PERIODS = ("7d", "30d", "month")
+WALL_VIEWS = ("map", "tilemap", "tiles", "hotline", "plan02", "d766")
+WALL_SEARCH = "?views=" + ",".join(WALL_VIEWS) + "&rotate=60&refresh=10"
+EXPORT_SHARE = 0.25  # one visit in four ends with an export
+EXPORT_FORMATS, EXPORT_WEIGHTS = ("csv", "xlsx", "pdf", "png"), (4, 4, 1, 1)
 KPIS = ("on_time_rate", "online_share", "full_online_share", "dossiers_received", "tickets_open",
         "documents_signed_share")
 
@@ -105,11 +109,32 @@ class Dash:
 
 
 class User:
-    def __init__(self, base: str, results: Results, rng: random.Random, communes: list[str], think: tuple):
-        self.base, self.results, self.rng, self.communes, self.think = base, results, rng, communes, think
+    """One person's browser (signed in as the bench person) or one wall screen (its display token)."""
+
+    def __init__(self, base: str, rng: random.Random, communes: list[str], think: tuple, credentials: dict,
+                 screen: bool = False):
+        self.base, self.rng, self.communes, self.think = base, rng, communes, think
+        self.credentials, self.screen = credentials, screen
+        self.results: Results | None = None
         self.http = requests.Session()
         self.dash: Dash | None = None
         self.values: dict = {}
+        self.signed_in = False
+
+    def sign_in(self) -> None:
+        """Once per browser, timed as its own request kind (argon2 on the server for a person)."""
+        from tools import signin
+
+        started, error = time.perf_counter(), None
+        try:
+            if self.screen:
+                signin.screen(self.base, self.credentials["display_token"], WALL_SEARCH, self.http)
+            else:
+                signin.signed_in(self.base, self.credentials["username"], self.credentials["password"], self.http)
+            self.signed_in = True
+        except (requests.RequestException, RuntimeError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        self.results.add("wall: display token" if self.screen else "login", time.perf_counter() - started, error)
 
     def request(self, name: str, method: str, path: str, **kwargs):
         started = time.perf_counter()
@@ -139,11 +164,11 @@ class User:
             self.dash = Dash(deps.json() if deps is not None else [])
         return self.dash
 
-    def load_page(self, name: str, path: str, search: str) -> None:
+    def load_page(self, name: str, path: str, search: str):
         self.request(f"{name}: page", "GET", path + search)
         self.ensure_dash()
         self.values = {"url.pathname": path, "url.search": search}
-        self.callback(f"{name}: router", "page.children", url__pathname=path, url__search=search)
+        return self.callback(f"{name}: router", "page.children", url__pathname=path, url__search=search)
 
     def pause(self) -> None:
         time.sleep(self.rng.uniform(*self.think))
@@ -178,43 +203,84 @@ def sources(user: User) -> None:
     user.pause()
 
 
+def store_data(node, component_id: str):
+    """The `data` of the dcc.Store with this id in a serialised layout (None if absent)."""
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if props.get("id") == component_id and "data" in props:
+            return props["data"]
+        children = list(node.values())
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    for child in children:
+        found = store_data(child, component_id)
+        if found is not None:
+            return found
+    return None
+
+
+def export(user: User) -> None:
+    """Staff export what is on screen now and then: a snapshot and its file (PNG and PDF through Chromium)."""
+    if user.rng.random() > EXPORT_SHARE:
+        return
+    fmt = user.rng.choices(EXPORT_FORMATS, weights=EXPORT_WEIGHTS)[0]
+    user.callback(f"export: {fmt}", "export-download.data", **{"export-button__n_clicks": 1,
+                                                                "export-format__value": fmt})
+    user.pause()
+
+
 def wall(user: User) -> None:
-    """A wall screen: its page once, then its polling callbacks (Interval inputs) every --wall-refresh seconds.
-    A build without a wall page: the screen re-renders the overview at the same rhythm."""
-    dependencies = user.ensure_dash().dependencies
-    polling = [d for d in dependencies if any(i["property"] == "n_intervals" for i in d["inputs"])]
+    """A wall screen: its page once, then the poll (has the data changed? freshness badges) every
+    --wall-refresh seconds, as the browser's interval sends it."""
     if not getattr(user, "wall_loaded", False):
-        if any("wall" in d["output"] for d in dependencies):
-            user.load_page("wall", "/wall", "?period=30d")
-        else:
-            user.load_page("wall (overview)", "/", "?period=30d")
-        user.wall_loaded = True
-        user.ticks = 0
+        page = user.load_page("wall", "/wall", WALL_SEARCH)
+        user.wall_version = store_data(page.json() if page is not None else {}, "wall-version")
+        user.wall_loaded, user.ticks = True, 0
         return
     time.sleep(user.wall_refresh)
     user.ticks += 1
-    if polling:
-        for dep in polling:
-            values = {f"{i['id']}.{i['property']}": user.ticks for i in dep["inputs"] if i["property"] == "n_intervals"}
-            user.values.update(values)
-            user.request(f"wall: poll {dep['output'][:40]}", "POST", "/_dash-update-component",
-                         json=user.dash.body(dep, user.values))
-    else:
-        user.callback("wall (overview): refresh", "page.children", url__pathname="/", url__search="?period=30d")
+    body = {"output": user.dash.find("wall-version-latest.data")["output"],
+            "outputs": [{"id": "wall-version-latest", "property": "data"},
+                        [{"id": {"type": "wall-fresh", "view": v}, "property": "children"} for v in WALL_VIEWS],
+                        {"id": "wall-as-of", "property": "children"}],
+            "inputs": [{"id": "wall-poll", "property": "n_intervals", "value": user.ticks}],
+            "state": [{"id": "wall-version", "property": "data", "value": user.wall_version},
+                      {"id": "url", "property": "search", "value": WALL_SEARCH}],
+            "changedPropIds": ["wall-poll.n_intervals"]}
+    user.request("wall: poll", "POST", "/_dash-update-component", json=body)
 
 
-SCENARIOS = {"overview": overview, "commune": commune, "sources": sources, "wall": wall}
-EXPLORER = ["overview", "commune", "overview", "sources"]  # a person's visit, repeated until the time is up
+SCENARIOS = {"overview": overview, "commune": commune, "sources": sources, "export": export, "wall": wall}
+EXPLORER = ["overview", "commune", "export", "overview", "sources"]  # a visit, repeated until the time is up
 WALL = ["wall"]
 
 
-def run_users(base: str, kinds: list[tuple[list[str], int]], seconds: float, communes: list[str], think: tuple,
-              wall_refresh: float, seed: int = 1) -> Results:
+def make_users(base: str, kinds: list[tuple[list[str], int]], communes: list[str], think: tuple, credentials: dict,
+               wall_refresh: float, seed: int = 1) -> list[tuple["User", list[str]]]:
+    """Browsers and screens kept from the warm-up to the measured run, as real ones stay signed in."""
+    users, n = [], 0
+    for plan, count in kinds:
+        for _ in range(count):
+            n += 1
+            user = User(base, random.Random(seed * 1000 + n), communes, think, credentials, screen=plan == WALL)
+            user.wall_refresh = wall_refresh
+            users.append((user, plan))
+    return users
+
+
+def run_users(users: list[tuple["User", list[str]]], seconds: float) -> Results:
     results, stop, threads = Results(), time.monotonic() + seconds, []
 
     def live(user: User, plan: list[str]) -> None:
-        user.wall_refresh = wall_refresh
+        user.results = results
         while time.monotonic() < stop:
+            if not user.signed_in:
+                user.sign_in()
+                if not user.signed_in:
+                    time.sleep(1)
+                    continue
             for name in plan:
                 if time.monotonic() >= stop:
                     return
@@ -224,13 +290,9 @@ def run_users(base: str, kinds: list[tuple[list[str], int]], seconds: float, com
                     results.add(f"{name}: scenario", 0.0, f"{type(exc).__name__}: {exc}")
                     time.sleep(1)
 
-    n = 0
-    for plan, count in kinds:
-        for _ in range(count):
-            n += 1
-            user = User(base, results, random.Random(seed * 1000 + n), communes, think)
-            threads.append(threading.Thread(target=live, args=(user, plan), daemon=True))
-    for i, thread in enumerate(threads):
+    for user, plan in users:
+        threads.append(threading.Thread(target=live, args=(user, plan), daemon=True))
+    for thread in threads:
         thread.start()
         time.sleep(min(0.05, seconds / 100))  # ramp up over a few seconds, as screens come on
     for thread in threads:
@@ -362,6 +424,15 @@ def start_server(url: str, redis_url: str | None, workers: int | None, threads: 
     raise SystemExit("gunicorn did not answer within 120 s")
 
 
+def bench_credentials(url: str) -> dict:
+    """A person (leader, whole city) and a display token in the store under test (tools/signin.py)."""
+    from store.db import engine_for
+    from tools.signin import bench_person, bench_screen
+
+    engine = engine_for(url)
+    return {"username": "bench", "password": bench_person(engine, "bench"), "display_token": bench_screen(engine)}
+
+
 def communes_of(url: str) -> list[str]:
     from metrics.frame import unit_codes
     from store.db import engine_for
@@ -376,7 +447,7 @@ def report(results: Results, seconds: float, sampler: Sampler | None, load: tupl
     errors = sum(len(e) for e in results.errors.values())
     print(f"\n## {label}: {len(everything):,} requests in {seconds:.0f} s ({len(everything) / seconds:.1f}/s), "
           f"{errors} errors; 1-minute load {load[0]:.2f} before, {load[1]:.2f} after, {os.cpu_count()} cores\n")
-    print(f"| request | count | errors | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|")
+    print("| request | count | errors | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|")
     rows = {}
     for name in sorted(results.times):
         times = results.times[name]
@@ -443,16 +514,18 @@ def main() -> None:
             redis.Redis.from_url(redis_url).flushdb()  # the bench's own Redis database: a cold shared cache
         web, base = start_server(url, redis_url, args.workers, args.threads)
     communes = communes_of(url)
-    kinds = [(EXPLORER, args.users), (WALL, args.walls)]
+    credentials = bench_credentials(url)
+    users = make_users(base, [(EXPLORER, args.users), (WALL, args.walls)], communes, tuple(args.think), credentials,
+                       args.wall_refresh)
     try:
-        if args.warmup:
-            run_users(base, kinds, args.warmup, communes, tuple(args.think), args.wall_refresh, seed=7)
+        if args.warmup:  # sign-ins, imports, first frames: not measured
+            run_users(users, args.warmup)
         if web is not None:
             sampler = Sampler(gunicorn_groups(psutil.Process(web.pid), database))
             sampler.start()
         load_before = os.getloadavg()[0]
         started = time.monotonic()
-        results = run_users(base, kinds, args.seconds, communes, tuple(args.think), args.wall_refresh)
+        results = run_users(users, args.seconds)
         took = time.monotonic() - started
         if sampler is not None:
             sampler.stopped.set()
