@@ -4,7 +4,7 @@ from __future__ import annotations
 from dash import Input, Output, State, no_update
 from sqlalchemy import Engine
 
-from callbacks.context import PageQuery, pickers_in_url
+from callbacks.context import PageQuery, chart_outputs, pickers_in_url
 from layouts import city_sector as city_sector_layout
 from layouts.commune import not_found
 from layouts.components import DrillView, drill_dynamic
@@ -49,12 +49,12 @@ def city_sector_page(engine: Engine, query: PageQuery, sector_slug: str):
 def register(app, engine: Engine) -> None:
     ids = city_sector_layout.ids
 
-    @app.callback(Output(ids.NOTE, "children"), Output(ids.TILES, "children"), Output(ids.DAILY, "figure"),
+    @app.callback(Output(ids.NOTE, "children"), Output(ids.TILES, "children"), *chart_outputs(ids.DAILY),
                   Output(ids.UNITS, "children"), Input(URL, "search"), State(URL, "pathname"),
                   prevent_initial_call=True)
     def redraw(search, pathname):
         if not (pathname or "").startswith(city_sector_layout.PATH):
-            return no_update, no_update, no_update, no_update
+            return (no_update,) * 6
         query = PageQuery.parse(search)
         sector_slug = pathname[len(city_sector_layout.PATH):].strip("/")
         sector = city_sector_name(engine, query, sector_slug)

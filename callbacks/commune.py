@@ -16,8 +16,10 @@ from metrics.time import now
 from metrics.units import commune_table
 
 DYNAMIC = (ids.NOTE, ids.TILES, ids.DOSSIERS, ids.TICKETS, ids.DOCUMENTS, ids.SECTORS, ids.SECTOR_TABLE, ids.FILTER,
-           ids.PROCEDURES)
-_PROPERTY = {ids.DOSSIERS: "figure", ids.TICKETS: "figure", ids.DOCUMENTS: "figure", ids.SECTORS: "figure"}
+           ids.PROCEDURES) + tuple(f"{g}-{part}" for g in commune_layout.CHARTS for part in ("figure", "table"))
+# a chart's figure, its accessible name (the <figure>'s aria-label); the rest are children
+_PROPERTY = {**{g: "figure" for g in commune_layout.CHARTS},
+             **{f"{g}-figure": "aria-label" for g in commune_layout.CHARTS}}
 
 
 def commune_view(engine: Engine, query: PageQuery, code: str) -> CommuneView:
@@ -50,15 +52,16 @@ def commune_page(engine: Engine, query: PageQuery, code: str):
 
 
 def register(app, engine: Engine) -> None:
-    # The pickers are outputs too: going back in the browser's history shows the period and comparison
-    # the restored URL says (their own callback then finds the URL already right).
+    # The pickers are outputs too: going back in the browser's history shows the period, its days and the
+    # comparison the restored URL says (their own callback then finds the URL already right).
     @app.callback(*[Output(i, _PROPERTY.get(i, "children")) for i in DYNAMIC],
-                  Output(ids.PERIOD, "value"), Output(ids.CMP, "value"),
-                  Input(URL, "search"), State(ids.CODE, "data"), prevent_initial_call=True)
+                  Output(ids.PERIOD, "value"), Output(ids.CMP, "value"), Output(ids.RANGE, "start_date"),
+                  Output(ids.RANGE, "end_date"), Input(URL, "search"), State(ids.CODE, "data"), prevent_initial_call=True)
     def redraw(search, code):
         query = PageQuery.parse(search)
         parts = commune_layout.dynamic(commune_view(engine, query, code), query.lang)
-        return [parts[i] for i in DYNAMIC] + [query.period.key, query.cmp or "none"]
+        return [parts[i] for i in DYNAMIC] + [query.period.key, query.cmp or "none", query.period.start.isoformat(),
+                                              query.period.end.isoformat()]
 
     pickers_in_url(app, ids.PERIOD, ids.CMP)
 

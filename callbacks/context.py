@@ -46,14 +46,14 @@ class PageQuery:
 
     def search(self, **changes) -> str:
         """The query string for this state with `changes` applied; defaults are left out of the URL.
-        A custom period carries its dates; changing `period` to a preset drops them."""
+        A custom period carries its dates (`start`, `end` change them); changing `period` to a preset drops
+        them, changing it to custom keeps the days being viewed."""
         state = {"lang": self.lang, "period": self.period.key, "kpi": self.kpi, "cmp": self.cmp,
                  "sector": self.sector, "sort": self.sort, "desc": "1" if self.desc else None, "grain": self.grain}
         state.update({k: ("1" if v else None) if k == "desc" else v for k, v in changes.items()})
-        if state["period"] == CUSTOM:
-            custom = self.period if self.period.key == CUSTOM else None
-            state["from"] = changes.get("start") or (custom.start.isoformat() if custom else None)
-            state["to"] = changes.get("end") or (custom.end.isoformat() if custom else None)
+        if state["period"] == CUSTOM:  # from a preset, custom starts on the preset's days
+            state["from"] = changes.get("start") or self.period.start.isoformat()
+            state["to"] = changes.get("end") or self.period.end.isoformat()
         state.pop("start", None), state.pop("end", None)
         params = {k: v for k, v in state.items() if v and (k, v) not in {("lang", "vi"), ("period", "30d")}}
         return f"?{urlencode(params)}" if params else ""
@@ -77,6 +77,14 @@ def freshness(engine: Engine, sources_file: str | None) -> Freshness:
 DRILL_PATH = re.compile(r"^/commune/(?P<code>[^/]+)(?:/sector/(?P<sector>[^/]+)(?:/procedure/(?P<procedure>[^/]+))?)?/?$")
 
 
+def chart_outputs(graph_id: str) -> list:
+    """A chart's redraw (layouts.components.chart): its figure, its accessible name and its table."""
+    from dash import Output
+
+    return [Output(graph_id, "figure"), Output(f"{graph_id}-figure", "aria-label"),
+            Output(f"{graph_id}-table", "children")]
+
+
 def pickers_in_url(app, period_id: str, cmp_id: str) -> None:
     """A page's period and comparison pickers write the URL's query (the page redraws from it)."""
     from dash import Input, Output, State, no_update
@@ -87,4 +95,30 @@ def pickers_in_url(app, period_id: str, cmp_id: str) -> None:
                   State(URL, "search"), prevent_initial_call=True)
     def keep_in_url(period_key, cmp, search):
         new = PageQuery.parse(search).search(period=period_key, cmp=None if cmp == "none" else cmp)
+        return no_update if new == (search or "") else new
+
+    range_in_url(app, period_id)
+
+
+def range_in_url(app, period_id: str) -> None:
+    """The custom range under a period picker (layouts.components.period_range): shown while the picker says
+    custom; its two days, once both are chosen, go into the URL as from/to through PageQuery."""
+    from dash import Input, Output, State, no_update
+
+    from layouts.shell import URL
+
+    range_id = f"{period_id}-range"
+
+    @app.callback(Output(f"{range_id}-box", "hidden"), Input(period_id, "value"), prevent_initial_call=True)
+    def show_range(period_key):
+        return period_key != CUSTOM
+
+    @app.callback(Output(URL, "search", allow_duplicate=True), Input(range_id, "start_date"),
+                  Input(range_id, "end_date"), State(period_id, "value"), State(URL, "search"),
+                  prevent_initial_call=True)
+    def range_to_url(start, end, period_key, search):
+        first, last = _day((start or "")[:10]), _day((end or "")[:10])
+        if period_key != CUSTOM or first is None or last is None:
+            return no_update
+        new = PageQuery.parse(search).search(period=CUSTOM, start=first.isoformat(), end=last.isoformat())
         return no_update if new == (search or "") else new

@@ -6,25 +6,21 @@ import pandas as pd
 from dash import Input, Output, State, no_update
 from sqlalchemy import Engine
 
-from callbacks.context import PageQuery
+from callbacks.context import PageQuery, range_in_url
 from layouts import ranking as ranking_layout
 from layouts.components import format_kpi, period_note
 from layouts.plan02 import SIGN
 from layouts.ranking import DEFAULT_KPI, RANK_KPIS, ids
 from layouts.shell import URL
 from metrics.frame import kpi_frame, rank
-from metrics.targets import Target, targets
+from metrics.targets import band, commune_target
 from metrics.units import commune_table
-
-
-def commune_target(kpi_id: str) -> Target | None:
-    """The commune-scope target judged on this KPI (the first in the registry), if any."""
-    return next((x for x in targets() if x.kpi == kpi_id and x.scope == "commune" and x.threshold is not None), None)
 
 
 def ranking_rows(engine: Engine, query: PageQuery, kpi_id: str) -> pd.DataFrame:
     """One row per commune: name, type, value, rank (1 = best), the comparison's value and change, and
-    whether the commune meets its target now (green / red, or no data)."""
+    its status against the commune target (green / amber / red / no data, judged as the map judges it;
+    None without a target)."""
     communes = commune_table(engine)
     codes = list(communes.index)
     frame = kpi_frame(engine, query.period.start, query.period.end)
@@ -35,8 +31,7 @@ def ranking_rows(engine: Engine, query: PageQuery, kpi_id: str) -> pd.DataFrame:
     rows["previous"] = kpi_frame(engine, compared.start, compared.end)[kpi_id].reindex(codes) if compared else np.nan
     rows["change"] = rows["value"] - rows["previous"]
     target = commune_target(kpi_id)
-    rows["status"] = [None if target is None else "no data" if pd.isna(v) else "green" if target.met(v) else "red"
-                      for v in rows["value"]]
+    rows["status"] = [None if target is None else band(target, v) for v in rows["value"]]
     return rows
 
 
@@ -71,3 +66,5 @@ def register(app, engine: Engine) -> None:
         new = PageQuery.parse(search).search(kpi=None if kpi_id == DEFAULT_KPI else kpi_id, period=period_key,
                                              cmp=None if cmp == "none" else cmp)
         return no_update if new == (search or "") else new
+
+    range_in_url(app, ids.PERIOD)

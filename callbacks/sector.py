@@ -4,7 +4,7 @@ from __future__ import annotations
 from dash import Input, Output, State
 from sqlalchemy import Engine
 
-from callbacks.context import DRILL_PATH, PageQuery, pickers_in_url
+from callbacks.context import DRILL_PATH, PageQuery, chart_outputs, pickers_in_url
 from layouts import sector as sector_layout
 from layouts.commune import not_found
 from layouts.components import DrillView, drill_dynamic
@@ -53,7 +53,7 @@ def sector_page(engine: Engine, query: PageQuery, code: str, sector_slug: str):
 def register(app, engine: Engine) -> None:
     ids = sector_layout.ids
 
-    @app.callback(Output(ids.NOTE, "children"), Output(ids.TILES, "children"), Output(ids.DAILY, "figure"),
+    @app.callback(Output(ids.NOTE, "children"), Output(ids.TILES, "children"), *chart_outputs(ids.DAILY),
                   Output(ids.PROCEDURES, "children"), Input(URL, "search"), State(URL, "pathname"),
                   prevent_initial_call=True)
     def redraw(search, pathname):

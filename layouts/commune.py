@@ -9,8 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from layouts.components import (COMPARED, GRAPH_CONFIG, INCOMING, OUTGOING, RECEIVED, breadcrumb, chart_base,
-                                comparison_picker, dossiers_figure, format_kpi, period_note, period_picker, table,
+from layouts.components import (COMPARED, INCOMING, OUTGOING, RECEIVED, breadcrumb, chart, chart_base, chart_text,
+                                comparison_picker, dossiers_figure, format_kpi, period_note, period_picker, period_range,
+                                table,
                                 tiles)
 from layouts.export import control as export_control
 from layouts.i18n import day, number, t
@@ -20,6 +21,7 @@ from metrics.periods import Period
 
 class ids:
     PERIOD = "commune-period"
+    RANGE = "commune-period-range"  # layouts.components.period_range
     CMP = "commune-cmp"
     NOTE = "commune-note"
     TILES = "commune-tiles"
@@ -34,6 +36,8 @@ class ids:
     WARNINGS = "commune-warnings"
 
 
+# The charts, each with what heads its table's first column when its axis is not days (an i18n key).
+CHARTS = {ids.DOSSIERS: None, ids.SECTORS: "sector", ids.TICKETS: "ticket_category", ids.DOCUMENTS: None}
 PROCEDURES_SHOWN = 15
 WARNINGS_SHOWN = 50
 
@@ -58,7 +62,8 @@ class CommuneView:
 
 
 def tickets_figure(series: pd.DataFrame, lang: str) -> go.Figure:
-    fig = go.Figure(go.Bar(y=series["category"], x=series["received"], orientation="h", marker_color=RECEIVED))
+    fig = go.Figure(go.Bar(y=series["category"], x=series["received"], orientation="h", marker_color=RECEIVED,
+                           name=t("received", lang)))
     fig.update_yaxes(autorange="reversed")
     return chart_base(fig, t("tickets_by_category", lang), lang)
 
@@ -78,7 +83,8 @@ def sectors_figure(sectors: pd.DataFrame, selected: str | None, lang: str) -> go
     title names the filter (so the state is said in words too)."""
     colours = [RECEIVED if selected in (None, name) else COMPARED for name in sectors.index]
     fig = go.Figure(go.Bar(y=list(sectors.index), x=sectors["received"], orientation="h", marker_color=colours,
-                           customdata=sectors["slug"], hovertemplate="%{y}: %{x}<extra></extra>"))
+                           customdata=sectors["slug"], hovertemplate="%{y}: %{x}<extra></extra>",
+                           name=t("received", lang)))
     fig.update_yaxes(autorange="reversed")
     fig = chart_base(fig, t("dossiers_by_sector", lang) + (f" · {t('filter', lang)}: {selected}" if selected else ""),
                      lang)
@@ -136,13 +142,18 @@ def filter_note(view: CommuneView, lang: str):
 
 
 def dynamic(view: CommuneView, lang: str) -> dict:
-    """The parts a change of period, comparison or filter redraws, by component id."""
-    return {ids.NOTE: period_note(view.period, view.compared, lang),
-            ids.TILES: tiles(view.row, lang, view.previous, compared=view.compared),
-            ids.DOSSIERS: daily_figure(view, lang), ids.TICKETS: tickets_figure(view.series["tickets"], lang),
-            ids.DOCUMENTS: documents_figure(view.series["documents"], lang),
-            ids.SECTORS: sectors_figure(view.sectors, view.sector, lang), ids.SECTOR_TABLE: sector_table(view, lang),
-            ids.FILTER: filter_note(view, lang), ids.PROCEDURES: procedure_table(view, lang)}
+    """The parts a change of period, comparison or filter redraws, by component id (each chart's accessible
+    name under `<id>-figure`, its table under `<id>-table`)."""
+    parts = {ids.NOTE: period_note(view.period, view.compared, lang),
+             ids.TILES: tiles(view.row, lang, view.previous, compared=view.compared),
+             ids.DOSSIERS: daily_figure(view, lang), ids.TICKETS: tickets_figure(view.series["tickets"], lang),
+             ids.DOCUMENTS: documents_figure(view.series["documents"], lang),
+             ids.SECTORS: sectors_figure(view.sectors, view.sector, lang), ids.SECTOR_TABLE: sector_table(view, lang),
+             ids.FILTER: filter_note(view, lang), ids.PROCEDURES: procedure_table(view, lang)}
+    for graph_id, category in CHARTS.items():
+        parts[f"{graph_id}-figure"], parts[f"{graph_id}-table"] = chart_text(
+            parts[graph_id], lang, t(category, lang) if category else None)
+    return parts
 
 
 def warnings_table(rows: pd.DataFrame, lang: str):
@@ -169,6 +180,11 @@ def layout(*, lang: str, period_key: str, cmp: str | None, commune: pd.Series, v
     if commune["population_imputed"]:
         population += f" ({t('imputed', lang)})"
     parts = dynamic(view, lang)
+
+    def graph(graph_id, className="chart"):
+        category = CHARTS[graph_id]
+        return chart(graph_id, parts[graph_id], lang, className, t(category, lang) if category else None)
+
     return html.Div([
         dcc.Store(id=ids.CODE, data=commune["code"]),
         breadcrumb([(t("city", lang), home_href), (commune["full_name"], None)]),
@@ -176,19 +192,17 @@ def layout(*, lang: str, period_key: str, cmp: str | None, commune: pd.Series, v
         html.P([f"{t('type_' + commune['type'], lang)} · {t('population', lang)}: {population} · "
                 f"{t('area', lang)}: {number(commune['area_km2_calc'], lang, 2)} km² · mã {commune['code']}"],
                className="facts"),
-        html.Div([period_picker(ids.PERIOD, period_key, lang), comparison_picker(ids.CMP, cmp, lang),
-                  export_control(lang)],
+        html.Div([period_picker(ids.PERIOD, period_key, lang, custom=True), period_range(ids.PERIOD, view.period, lang),
+                  comparison_picker(ids.CMP, cmp, lang), export_control(lang)],
                  className="controls"),
         html.Div(parts[ids.NOTE], id=ids.NOTE),
         html.Section(parts[ids.TILES], id=ids.TILES, className="tiles", **{"aria-label": t("kpis", lang)}),
         html.Div(parts[ids.FILTER], id=ids.FILTER),
         html.Div([
-            dcc.Graph(id=ids.DOSSIERS, figure=parts[ids.DOSSIERS], config=GRAPH_CONFIG, className="chart chart-wide"),
-            dcc.Graph(id=ids.SECTORS, figure=parts[ids.SECTORS], config=GRAPH_CONFIG, className="chart"),
+            graph(ids.DOSSIERS, "chart chart-wide"), graph(ids.SECTORS),
             html.Div(parts[ids.SECTOR_TABLE], id=ids.SECTOR_TABLE, className="panel"),
             html.Div(parts[ids.PROCEDURES], id=ids.PROCEDURES, className="panel chart-wide"),
-            dcc.Graph(id=ids.TICKETS, figure=parts[ids.TICKETS], config=GRAPH_CONFIG, className="chart"),
-            dcc.Graph(id=ids.DOCUMENTS, figure=parts[ids.DOCUMENTS], config=GRAPH_CONFIG, className="chart"),
+            graph(ids.TICKETS), graph(ids.DOCUMENTS),
         ], className="charts"),
         warnings_table(warnings, lang),
     ])

@@ -1,9 +1,12 @@
 """Pieces several pages share: KPI tiles (with the comparison's delta), the period and comparison pickers,
-the breadcrumb, status text, tables and the dossiers-by-day chart."""
+the breadcrumb, tables, the dossiers-by-day chart and every chart's text alternative."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
@@ -12,6 +15,7 @@ from layouts.export import control as export_control
 from layouts.i18n import day, number, percent, t
 from metrics.kpis import CATALOGUE
 from metrics.periods import COMPARISONS, CUSTOM, PRESETS, Period
+from metrics.time import local_day, now
 
 TILE_KPIS = ("dossiers_received", "on_time_rate", "online_share", "tickets_open", "documents_total")
 
@@ -61,15 +65,43 @@ def period_label(period: Period, lang: str) -> str:
     return f"{day(period.start, lang)} – {day(period.end, lang)}"
 
 
-def period_picker(component_id: str, period_key: str, lang: str):
+def period_picker(component_id: str, period_key: str, lang: str, custom: bool = False):
+    """The presets; with `custom`, also «Tùy chọn», which shows the page's `period_range`. Without it a
+    custom range can only come from the URL (from/to), and the picker then just names it."""
     options = [{"label": t(k, lang), "value": k} for k in PRESETS]
-    if period_key == CUSTOM:  # a custom range comes from the URL (from/to); the picker names it
+    if custom or period_key == CUSTOM:
         options.append({"label": t(CUSTOM, lang), "value": CUSTOM})
     return html.Div([
         html.Label(t("period", lang), htmlFor=component_id),
         dcc.Dropdown(id=component_id, options=options, value=period_key, clearable=False, searchable=False,
                      className="picker"),
     ], className="control")
+
+
+# Dates as layouts.i18n.day writes them: 25/11/2026 in Vietnamese, ISO in English (moment.js tokens); the
+# calendar's month heading as digits, since the picker has no Vietnamese month names.
+DATE_PICKER_FORMAT = {"vi": ("DD/MM/YYYY", "MM/YYYY"), "en": ("YYYY-MM-DD", "MMMM YYYY")}
+
+
+def period_range(component_id: str, period: Period, lang: str):
+    """The custom period's first and last day, shown while `component_id` (the period picker) says custom.
+    Keyboard: type the day into either field, or open the calendar and move with the arrow keys.
+    callbacks.context.range_in_url writes the two days into the URL (from/to), which the page redraws from.
+    It starts on the period being viewed, so choosing «Tùy chọn» keeps the dates until one is changed."""
+    range_id = f"{component_id}-range"
+    display, month = DATE_PICKER_FORMAT[lang]
+    return html.Div([
+        html.Span(t("custom_range", lang), id=f"{range_id}-label", className="control-label"),
+        html.Label(t("custom_start", lang), htmlFor=f"{range_id}-start", className="visually-hidden"),
+        html.Label(t("custom_end", lang), htmlFor=f"{range_id}-end", className="visually-hidden"),
+        dcc.DatePickerRange(id=range_id, start_date=period.start.isoformat(), end_date=period.end.isoformat(),
+                            start_date_id=f"{range_id}-start", end_date_id=f"{range_id}-end",
+                            start_date_placeholder_text=t("custom_start", lang),
+                            end_date_placeholder_text=t("custom_end", lang), display_format=display,
+                            month_format=month, first_day_of_week=1, updatemode="bothdates",
+                            max_date_allowed=local_day(now()).isoformat(), clearable=False),
+    ], id=f"{range_id}-box", hidden=period.key != CUSTOM, className="control", role="group",
+        **{"aria-labelledby": f"{range_id}-label"})
 
 
 def comparison_picker(component_id: str, cmp: str | None, lang: str):
@@ -99,15 +131,6 @@ def breadcrumb(trail: list[tuple[str, str | None]]):
     return html.Nav(items, className="breadcrumb", **{"aria-label": "breadcrumb"})
 
 
-# Status by symbol and words as well as colour (colour-blind safe, read out by screen readers).
-STATUS_MARK = {"green": "✔", "amber": "▲", "red": "✖", "no data": "–", "not measured": "○", "not judged": "○"}
-
-
-def status_badge(status: str, lang: str):
-    key = status.replace(" ", "_")
-    return html.Span(f"{STATUS_MARK.get(status, '')} {t('status_' + key, lang)}", className=f"status status-{key.replace('_', '-')}")
-
-
 def table(headers: list, rows: list[list], caption: str | None = None, numeric: set[int] = frozenset(), **kwargs):
     """A plain HTML table (readable by screen readers, navigable by keyboard through its links)."""
     head = html.Thead(html.Tr([html.Th(h, scope="col") for h in headers]))
@@ -117,6 +140,67 @@ def table(headers: list, rows: list[list], caption: str | None = None, numeric: 
 
 
 GRAPH_CONFIG = {"displaylogo": False}
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _as_day(value) -> date | None:
+    """A plotted x/y value as a day, when it is one (a date, a timestamp, or an ISO day string from SQLite)."""
+    if isinstance(value, (datetime, pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(value).date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        return date.fromisoformat(value)
+    return None
+
+
+def _cell(value, lang: str) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return number(value, lang, 0 if float(value).is_integer() else 1)
+
+
+def chart_text(fig: go.Figure, lang: str, category: str | None = None) -> tuple[str, html.Table]:
+    """What a chart shows, for those who cannot see it: its accessible name (title, series, what its axis
+    runs over) and its plotted figures as a table, both read from the figure itself so they cannot drift
+    from it. One row per day (or category) of the axis, one column per series; `category` heads the first
+    column when the axis is not days."""
+    columns, cells, order = [], {}, []
+    for trace in fig.data:
+        horizontal = getattr(trace, "orientation", None) == "h"
+        keys, values = (trace.y, trace.x) if horizontal else (trace.x, trace.y)
+        if keys is None or values is None:
+            continue
+        name = trace.name or (fig.layout.title.text or "")
+        columns.append(name)
+        for key, value in zip(keys, values):
+            key = _as_day(key) or key
+            if key not in cells:
+                order.append(key)
+            cells.setdefault(key, {})[name] = value
+    by_day = bool(order) and all(isinstance(k, date) for k in order)
+    if by_day:
+        order.sort()
+    rows = [[day(k, lang) if by_day else k] + [_cell(cells[k].get(c), lang) for c in columns] for k in order]
+    title = fig.layout.title.text or ""
+    span = t("chart_days", lang).format(count=number(len(order), lang), start=day(order[0], lang),
+                                       end=day(order[-1], lang)) if by_day \
+        else t("chart_items", lang).format(count=number(len(order), lang))
+    name = t("chart_label", lang).format(title=title, series=", ".join(columns) or "–", span=span)
+    head = t("day_col", lang) if by_day else (category or t("category_col", lang))
+    return name, table([head, *columns], rows, caption=title, numeric=set(range(1, len(columns) + 1)))
+
+
+def chart(graph_id: str, fig: go.Figure, lang: str, className: str = "chart", category: str | None = None):
+    """A chart a screen reader can reach: a <figure> named after what it shows, holding the graph and, under
+    «Xem dạng bảng», the same figures as a table. A redraw updates `<id>-figure`'s aria-label and
+    `<id>-table`'s children with `chart_text` (callbacks.context.chart_outputs)."""
+    name, data = chart_text(fig, lang, category)
+    return html.Figure([
+        dcc.Graph(id=graph_id, figure=fig, config=GRAPH_CONFIG),
+        html.Details([html.Summary(t("show_as_table", lang)), html.Div(data, id=f"{graph_id}-table")],
+                     className="chart-table"),
+    ], id=f"{graph_id}-figure", className=className, **{"aria-label": name})
 # Okabe–Ito colours: distinguishable with every common colour-vision deficiency.
 RECEIVED, ON_TIME, LATE, INCOMING, OUTGOING, COMPARED = "#0072B2", "#009E73", "#D55E00", "#56B4E9", "#E69F00", "#555555"
 
@@ -177,23 +261,26 @@ class DrillView:
 
 
 def drill_dynamic(view: DrillView, lang: str, title: str) -> tuple:
-    """(period note, tiles, dossiers-by-day figure) of a sector or procedure page."""
+    """(period note, tiles, dossiers-by-day figure, its accessible name, its table) of a sector or procedure
+    page."""
     shift = (view.period.start - view.compared.start) if view.compared else None
+    figure = dossiers_figure(view.daily, lang, f"{t('dossiers_by_day', lang)} · {title}", view.compared_daily, shift)
     return (period_note(view.period, view.compared, lang),
             tiles(view.row, lang, view.previous, kpis=DRILL_TILES, compared=view.compared),
-            dossiers_figure(view.daily, lang, f"{t('dossiers_by_day', lang)} · {title}", view.compared_daily, shift))
+            figure, *chart_text(figure, lang))
 
 
 def drill_frame(prefix: str, lang: str, trail: list, title: str, subtitle: str, period_key: str, cmp: str | None,
                 view: DrillView, below: list):
     """The page around a DrillView: breadcrumb, title, pickers, note, tiles, chart, then `below`."""
-    note, tile_list, figure = drill_dynamic(view, lang, title)
+    note, tile_list, figure, _, _ = drill_dynamic(view, lang, title)
     return html.Div([
         breadcrumb(trail), html.H1(title, className="page-title"), html.P(subtitle, className="facts"),
-        html.Div([period_picker(f"{prefix}-period", period_key, lang), comparison_picker(f"{prefix}-cmp", cmp, lang),
+        html.Div([period_picker(f"{prefix}-period", period_key, lang, custom=True),
+                  period_range(f"{prefix}-period", view.period, lang), comparison_picker(f"{prefix}-cmp", cmp, lang),
                   export_control(lang)], className="controls"),
         html.Div(note, id=f"{prefix}-note"),
         html.Section(tile_list, id=f"{prefix}-tiles", className="tiles", **{"aria-label": t("kpis", lang)}),
-        dcc.Graph(id=f"{prefix}-daily", figure=figure, config=GRAPH_CONFIG, className="chart"),
+        chart(f"{prefix}-daily", figure, lang),
         *below,
     ])

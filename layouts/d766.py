@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
+from layouts import status as st
 from layouts.components import table
 from layouts.export import control as export_control
 from layouts.i18n import day, number, t
@@ -22,7 +23,7 @@ class ids:
 
 def band_text(name_en, lang: str) -> str:
     if name_en is None or (isinstance(name_en, float) and pd.isna(name_en)):
-        return t("status_no_data", lang)
+        return st.label("no data", lang)
     band = next(b for b in weights()["bands"] if b["name_en"] == name_en)
     return band["name_vi"] if lang == "vi" else band["name_en"]
 

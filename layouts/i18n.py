@@ -180,6 +180,18 @@ MESSAGES = {
     "worst_communes": ("Thấp nhất", "Lowest"),
     "measurable_of_100": ("đo được {points} / 100 điểm", "{points} of 100 points measurable"),
     "unknown_view": ("Không có màn hình", "No such view"),
+    # accessibility: charts as tables, the custom period range (issue 5)
+    "show_as_table": ("Xem dạng bảng", "Show as table"),
+    "chart_label": ("Biểu đồ «{title}»: {series}; {span}. Số liệu ở bảng ngay dưới biểu đồ",
+                    "Chart '{title}': {series}; {span}. The figures are in the table below the chart"),
+    "chart_days": ("{count} ngày, từ {start} đến {end}", "{count} days, {start} to {end}"),
+    "chart_items": ("{count} mục", "{count} items"),
+    "day_col": ("Ngày", "Day"),
+    "category_col": ("Mục", "Item"),
+    "ticket_category": ("Lĩnh vực phản ánh", "Ticket category"),
+    "custom_range": ("Khoảng thời gian", "Date range"),
+    "custom_start": ("Từ ngày", "Start date"),
+    "custom_end": ("Đến ngày", "End date"),
 }
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from dash import html
 
-from layouts.components import format_kpi, status_badge, table
+from layouts import status as st
+from layouts.components import format_kpi, table
 from layouts.export import control as export_control
 from layouts.i18n import day, number, t
 
@@ -41,7 +42,7 @@ def target_rows(evaluated: pd.DataFrame, lang: str, communes: int) -> list[list]
             title += f" · {t('communes_met', lang)}: {int(r['communes_met_now'])}/{communes}"
         rows.append([target_id, html.Span(title, title=r["note"] or None), threshold,
                      f"{r['source']} [{r['confidence']}]", day(r["deadline"], lang), at_deadline,
-                     _value(kpi, r["value_now"], lang), status_badge(r["status"], lang), _trend(kpi, r["trend_per_month"], lang),
+                     _value(kpi, r["value_now"], lang), st.badge(r["status"], lang), _trend(kpi, r["trend_per_month"], lang),
                      html.Span(projection, title=r["projection_method"] or None)])
     return rows
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from layouts.components import comparison_picker, delta_text, format_kpi, period_note, period_picker, status_badge, table
+from layouts import status as st
+from layouts.components import (comparison_picker, delta_text, format_kpi, period_note, period_picker,
+                                period_range, table)
 from layouts.export import control as export_control
 from layouts.i18n import number, t
 from metrics.kpis import CATALOGUE
@@ -56,7 +58,7 @@ def ranking_table(rows: pd.DataFrame, kpi_id: str, query, lang: str, target_text
                 format_kpi(kpi_id, r["value"], lang)]
         if compared:
             line += [format_kpi(kpi_id, r["previous"], lang), delta_text(kpi_id, r["value"], r["previous"], lang) or "–"]
-        line.append(status_badge(r["status"], lang) if isinstance(r["status"], str) else t("no_target", lang))
+        line.append(st.badge(r["status"] if isinstance(r["status"], str) else None, lang))
         body.append(line)
     caption = f"{CATALOGUE[kpi_id].name(lang)} · {len(rows)} {t('communes', lang)}"
     if target_text:
@@ -71,7 +73,8 @@ def layout(*, lang: str, query, kpi_id: str, rows: pd.DataFrame, target_text: st
             html.Div([html.Label(t("kpi_ranked", lang), htmlFor=ids.KPI),
                       dcc.Dropdown(id=ids.KPI, options=[{"label": CATALOGUE[k].name(lang), "value": k} for k in RANK_KPIS],
                                    value=kpi_id, clearable=False, className="picker")], className="control"),
-            period_picker(ids.PERIOD, query.period.key, lang), comparison_picker(ids.CMP, query.cmp, lang),
+            period_picker(ids.PERIOD, query.period.key, lang, custom=True), period_range(ids.PERIOD, query.period, lang),
+            comparison_picker(ids.CMP, query.cmp, lang),
             export_control(lang),
         ], className="controls"),
         html.Div(period_note(query.period, query.comparison, lang), id=ids.NOTE),

@@ -157,7 +157,8 @@ def sector_units(engine: Engine, sector: str, start: date, end: date) -> pd.Data
     """One sector in every unit with dossiers of it in the period: rows by unit code; the measures and
     BREAKDOWN_KPIS as sector_breakdown."""
     out = _sector_units(_url(engine), data_version(engine), sector, start, end)
-    return out[[access_scope.current().allows(code) for code in out.index]].copy()
+    # .loc: an empty list would select no columns with [] (a period without the sector broke the page)
+    return out.loc[[access_scope.current().allows(code) for code in out.index]].copy()
 
 
 @lru_cache(maxsize=64)

@@ -100,3 +100,14 @@ def test_a_change_is_said_in_words_and_by_arrow_not_colour():
     assert delta_text("on_time_rate", 80.0, None, "vi") is None
     assert delta_text("dossiers_received", 5, 5, "en") == "= unchanged"
     assert delta_text("on_time_rate", 98.91, 98.94, "vi") == "= không đổi"  # −0,03: not shown as −0,0
+
+
+def test_choosing_custom_from_a_preset_keeps_the_days_being_viewed():
+    """The date range control starts on the period being viewed: «Tùy chọn» chosen under «7 ngày qua» writes
+    those seven days as from/to, and changing one day keeps the other."""
+    query = PageQuery.parse("?period=7d&lang=en")
+    week = query.period
+    assert query.search(period="custom") == f"?lang=en&period=custom&from={week.start}&to={week.end}"
+    assert PageQuery.parse(query.search(period="custom")).period == Period("custom", week.start, week.end)
+    custom = PageQuery.parse("?period=custom&from=2025-08-01&to=2025-08-31")
+    assert custom.search(period="custom", start="2025-08-10") == "?period=custom&from=2025-08-10&to=2025-08-31"
