@@ -35,7 +35,7 @@ class PageQuery:
     def parse(cls, search: str | None) -> "PageQuery":
         q = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
         lang = q.get("lang") if q.get("lang") in LANGUAGES else "vi"
-        period = resolve(q.get("period"), local_day(now()), _day(q.get("from")), _day(q.get("to")))
+        period = resolve(q.get("period"), local_day(now()), day_of(q.get("from")), day_of(q.get("to")))
         return cls(lang, period, q.get("kpi"), q.get("cmp") if q.get("cmp") in COMPARISONS else None,
                    q.get("sector") or None, q.get("sort") or None, q.get("desc") == "1",
                    q.get("grain") if q.get("grain") in GRAINS else None)
@@ -59,9 +59,10 @@ class PageQuery:
         return f"?{urlencode(params)}" if params else ""
 
 
-def _day(text: str | None) -> date | None:
+def day_of(text: str | None) -> date | None:
+    """A day from the URL or a date picker ('2025-11-05', or with a time after it), None if it is not one."""
     try:
-        return date.fromisoformat(text) if text else None
+        return date.fromisoformat(text[:10]) if text else None
     except ValueError:
         return None
 
@@ -117,7 +118,7 @@ def range_in_url(app, period_id: str) -> None:
                   Input(range_id, "end_date"), State(period_id, "value"), State(URL, "search"),
                   prevent_initial_call=True)
     def range_to_url(start, end, period_key, search):
-        first, last = _day((start or "")[:10]), _day((end or "")[:10])
+        first, last = day_of(start), day_of(end)
         if period_key != CUSTOM or first is None or last is None:
             return no_update
         new = PageQuery.parse(search).search(period=CUSTOM, start=first.isoformat(), end=last.isoformat())

@@ -9,7 +9,7 @@ import pandas as pd
 from dash import Input, Output, Patch, State, ctx, no_update
 from sqlalchemy import Engine
 
-from callbacks.context import PageQuery
+from callbacks.context import PageQuery, day_of, range_in_url
 from geo.communes import inset_codes
 from geo.web import boundaries_url
 from geo.regions import zoom_presets
@@ -24,6 +24,9 @@ from metrics.periods import Period, resolve
 from metrics.targets import DATA_START
 from metrics.time import local_day, now
 from metrics.units import commune_table
+
+
+RANGE = f"{ids.PERIOD}-range"  # layouts.components.period_range
 
 
 def previous(period: Period) -> Period | None:
@@ -94,7 +97,7 @@ def page(engine: Engine, query: PageQuery, search: str | None):
     values = values_for(engine, kpi_id, query.period, query.lang)
     fig = map_figure(values, communes, boundaries_url(), inset_codes(), zoom, zoom_presets(), query.lang)
     tile_fig = tile_figure(values, communes, tile_layout(), grid_shape(), query.lang)
-    return layout(lang=query.lang, period_key=query.period.key, kpi_id=kpi_id, view=view, zoom=zoom,
+    return layout(lang=query.lang, period=query.period, kpi_id=kpi_id, view=view, zoom=zoom,
                   city_row=frame.loc[CITY], figure=fig, tile_fig=tile_fig, values=values)
 
 
@@ -103,8 +106,9 @@ def register(app, engine: Engine) -> None:
     @app.callback(Output(ids.MAP, "figure"), Output(ids.TILE_MAP, "figure"), Output(ids.TILES, "children"),
                   Output(ids.LEGEND, "children"), Output(ids.MAP_BOX, "hidden"), Output(ids.TILE_BOX, "hidden"),
                   Input(ids.PERIOD, "value"), Input(ids.KPI, "value"), Input(ids.VIEW, "value"),
-                  Input(ids.ZOOM, "value"), State(URL, "search"), prevent_initial_call=True)
-    def update_values(period_key, kpi_id, view, zoom, search):
+                  Input(ids.ZOOM, "value"), Input(RANGE, "start_date"), Input(RANGE, "end_date"),
+                  State(URL, "search"), prevent_initial_call=True)
+    def update_values(period_key, kpi_id, view, zoom, first, last, search):
         query = PageQuery.parse(search)
         view = view if view in VIEWS else VIEWS[0]
         shown = (view != "map", view != "tiles")
@@ -114,7 +118,7 @@ def register(app, engine: Engine) -> None:
                 fig["layout"][key] = part
             return fig, no_update, no_update, no_update, *shown
         kpi_id = kpi_id if kpi_id in MAP_KPIS else MAP_KPIS[0]
-        period = resolve(period_key, local_day(now()))
+        period = resolve(period_key, local_day(now()), day_of(first), day_of(last))  # the range: custom only
         values = values_for(engine, kpi_id, period, query.lang)
         communes = commune_table(engine)
         # only the visible view is patched; the other is patched when it is shown
@@ -133,6 +137,8 @@ def register(app, engine: Engine) -> None:
         new = query.search(period=period_key, kpi=None if kpi_id == MAP_KPIS[0] else kpi_id,
                            view=None if view == VIEWS[0] else view, zoom=None if zoom == ZOOMS[0] else zoom)
         return no_update if new == (search or "") else new
+
+    range_in_url(app, ids.PERIOD)
 
     @app.callback(Output(URL, "pathname"), Input(ids.MAP, "clickData"), prevent_initial_call=True)
     def open_commune(click):

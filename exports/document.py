@@ -11,9 +11,14 @@ DEMO_MARK = MESSAGES["demo_banner"][0]  # the same words as the pages' banner
 TITLE = "Báo cáo chỉ số điều hành — TP. Hồ Chí Minh"
 UNIT_VI = {"count": "số lượng", "percent": "%", "working_days": "ngày làm việc", "communes": "xã, phường"}
 BASIS_VI = {"period": "trong kỳ", "period_end": "cuối kỳ"}
-STATUS_VI = {"green": "Đạt", "amber": "Gần đạt", "red": "Chưa đạt", "no data": "Không có dữ liệu",
-             "not measured": "Chưa đo được", "not judged": "Không đánh giá"}
 HEADLINE = ("dossiers_received", "on_time_rate", "online_share", "tickets_open", "documents_total")
+
+
+def status_words(status: str | None) -> str:
+    """A target's status in the words the pages use (layouts/status.py: one vocabulary everywhere)."""
+    from layouts.status import label
+
+    return label(status, "vi")
 
 
 def day(text: str | None) -> str:
@@ -75,7 +80,7 @@ TARGET_HEADERS = ("Mã", "Mục tiêu", "Chỉ số", "Ngưỡng", "Hạn", "Gi�
 def target_table(p: dict) -> list[tuple]:
     return [(t["id"], t["title_vi"], t["kpi"] or "–",
              f"{t['comparison']} {t['threshold']:g}" if t["threshold"] is not None else "–", day(t["deadline"]),
-             t["value_now"], t["value_at_deadline"], t["projection"], STATUS_VI.get(t["status"], t["status"]),
+             t["value_now"], t["value_at_deadline"], t["projection"], status_words(t["status"]),
              t["source"], t["confidence"]) for t in p["targets"]]
 
 

@@ -117,7 +117,7 @@ def _targets_page(pdf: _Report, p: dict) -> None:
         unit = units.get(t["kpi"], "count")
         threshold = f"{t['comparison']} {doc.number(t['threshold'], 'vi', 0)}" if t["threshold"] is not None else "–"
         rows.append((t["id"], t["title_vi"], threshold, doc.day(t["deadline"]), _value(t["value_now"], unit),
-                     _value(t["projection"], unit), doc.STATUS_VI.get(t["status"], t["status"]), t["source"]))
+                     _value(t["projection"], unit), doc.status_words(t["status"]), t["source"]))
     pdf.table(("Mã", "Mục tiêu", "Ngưỡng", "Hạn", "Hiện tại", "Dự báo", "Đánh giá", "Căn cứ"), rows,
               (16, 58, 13, 16, 15, 15, 17, 36), size=6.2)
     pdf.set_font("DejaVu", "", 6.5)

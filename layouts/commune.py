@@ -6,13 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from layouts.components import (COMPARED, INCOMING, OUTGOING, RECEIVED, breadcrumb, chart, chart_base, chart_text,
-                                comparison_picker, dossiers_figure, format_kpi, period_note, period_picker, period_range,
-                                table,
-                                tiles)
+                                column, comparison_picker, dossiers_figure, format_kpi, period_note, period_picker,
+                                period_range, table, tiles)
 from layouts.export import control as export_control
 from layouts.i18n import day, number, t
 from metrics.breakdown import slug
@@ -61,39 +59,34 @@ class CommuneView:
     procedures: pd.DataFrame
 
 
-def tickets_figure(series: pd.DataFrame, lang: str) -> go.Figure:
-    fig = go.Figure(go.Bar(y=series["category"], x=series["received"], orientation="h", marker_color=RECEIVED,
-                           name=t("received", lang)))
-    fig.update_yaxes(autorange="reversed")
-    return chart_base(fig, t("tickets_by_category", lang), lang)
+def tickets_figure(series: pd.DataFrame, lang: str) -> dict:
+    return chart_base([{"type": "bar", "y": column(series["category"]), "x": column(series["received"]),
+                        "orientation": "h", "marker": {"color": RECEIVED}, "name": t("received", lang)}],
+                      t("tickets_by_category", lang), lang, days=False, yaxis={"autorange": "reversed"})
 
 
-def documents_figure(series: pd.DataFrame, lang: str) -> go.Figure:
+def documents_figure(series: pd.DataFrame, lang: str) -> dict:
     traces = []
     for direction, colour in (("incoming", INCOMING), ("outgoing", OUTGOING)):
         part = series[series["direction"] == direction]
-        traces.append(go.Bar(x=part["day"], y=part["total"], name=t(direction, lang), marker_color=colour))
-    fig = go.Figure(traces)
-    fig.update_layout(barmode="group")
-    return chart_base(fig, t("documents_by_direction", lang), lang)
+        traces.append({"type": "bar", "x": column(part["day"]), "y": column(part["total"]), "name": t(direction, lang),
+                       "marker": {"color": colour}})
+    return chart_base(traces, t("documents_by_direction", lang), lang, barmode="group")
 
 
-def sectors_figure(sectors: pd.DataFrame, selected: str | None, lang: str) -> go.Figure:
+def sectors_figure(sectors: pd.DataFrame, selected: str | None, lang: str) -> dict:
     """Dossiers received by sector; the filtering sector keeps its colour, the others are greyed and the
     title names the filter (so the state is said in words too)."""
     colours = [RECEIVED if selected in (None, name) else COMPARED for name in sectors.index]
-    fig = go.Figure(go.Bar(y=list(sectors.index), x=sectors["received"], orientation="h", marker_color=colours,
-                           customdata=sectors["slug"], hovertemplate="%{y}: %{x}<extra></extra>",
-                           name=t("received", lang)))
-    fig.update_yaxes(autorange="reversed")
-    fig = chart_base(fig, t("dossiers_by_sector", lang) + (f" · {t('filter', lang)}: {selected}" if selected else ""),
-                     lang)
-    fig.update_layout(height=max(340, 26 * len(sectors) + 90), clickmode="event")
-    fig.update_xaxes(tickformat=None, hoverformat=None)
-    return fig
+    bars = {"type": "bar", "y": list(sectors.index), "x": column(sectors["received"]), "orientation": "h",
+            "marker": {"color": colours}, "customdata": column(sectors["slug"]),
+            "hovertemplate": "%{y}: %{x}<extra></extra>", "name": t("received", lang)}
+    title = t("dossiers_by_sector", lang) + (f" · {t('filter', lang)}: {selected}" if selected else "")
+    return chart_base([bars], title, lang, days=False, yaxis={"autorange": "reversed"},
+                      height=max(340, 26 * len(sectors) + 90), clickmode="event")
 
 
-def daily_figure(view: CommuneView, lang: str) -> go.Figure:
+def daily_figure(view: CommuneView, lang: str) -> dict:
     series = view.sector_series if view.sector else view.series["dossiers"]
     title = t("dossiers_by_day", lang) + (f" · {view.sector}" if view.sector else "")
     shift = (view.period.start - view.compared.start) if view.compared else timedelta(0)
@@ -183,7 +176,8 @@ def layout(*, lang: str, period_key: str, cmp: str | None, commune: pd.Series, v
 
     def graph(graph_id, className="chart"):
         category = CHARTS[graph_id]
-        return chart(graph_id, parts[graph_id], lang, className, t(category, lang) if category else None)
+        return chart(graph_id, parts[graph_id], lang, className, t(category, lang) if category else None,
+                     text=(parts[f"{graph_id}-figure"], parts[f"{graph_id}-table"]))
 
     return html.Div([
         dcc.Store(id=ids.CODE, data=commune["code"]),

@@ -12,10 +12,11 @@ import pandas as pd
 from dash import dcc, html
 
 from layouts import status as st
-from layouts.components import format_kpi, period_picker, tiles
+from layouts.components import format_kpi, period_picker, period_range, tiles
 from layouts.export import control as export_control
 from layouts.i18n import number, t
 from metrics.kpis import CATALOGUE
+from metrics.periods import Period
 from metrics.targets import Target, band, commune_target
 
 MAP_KPIS = ("on_time_rate", "online_share", "full_online_share", "dossiers_received", "tickets_open",
@@ -236,7 +237,7 @@ def legend(values: MapValues, lang: str):
     ])
 
 
-def layout(*, lang: str, period_key: str, kpi_id: str, view: str, zoom: str, city_row, figure: dict,
+def layout(*, lang: str, period: Period, kpi_id: str, view: str, zoom: str, city_row, figure: dict,
            tile_fig: dict, values: MapValues):
     def radio(component_id, label_key, options, value):
         return html.Div([
@@ -249,7 +250,8 @@ def layout(*, lang: str, period_key: str, kpi_id: str, view: str, zoom: str, cit
     return html.Div([
         html.H1(t("overview", lang), className="page-title"),
         html.Div([
-            period_picker(ids.PERIOD, period_key, lang),
+            period_picker(ids.PERIOD, period.key, lang, custom=True),
+            period_range(ids.PERIOD, period, lang),
             html.Div([
                 html.Label(t("kpi", lang), htmlFor=ids.KPI),
                 dcc.Dropdown(id=ids.KPI, options=[{"label": CATALOGUE[k].name(lang), "value": k} for k in MAP_KPIS],

@@ -60,7 +60,9 @@ _EVENTS = f"""
            CASE WHEN {_ON_TIME} AND completed_day < due_day THEN 1 ELSE 0 END,
            CASE WHEN {_ON_TIME} AND completed_day >= due_day THEN 1 ELSE 0 END,
            CASE WHEN {_ON_TIME} THEN 0 ELSE 1 END
-    FROM dossiers WHERE unit_code = :u AND completed_day BETWEEN :s AND :e"""
+    FROM dossiers WHERE unit_code = :u AND completed_day BETWEEN :s AND :e AND received_day <= :e"""
+# (received_day <= :e is implied, a dossier ends after its receipt (ingest/contracts.py), and lets the index
+# by unit and received day (migration 0007) serve the second half too.)
 # By procedure and day: one read serves a commune's procedure table and each procedure's daily chart.
 _PROCEDURE_DAYS_Q = text(f"SELECT sector, procedure_code, MAX(procedure_name) AS procedure_name, day, {_SUMS} "
                          f"FROM ({_EVENTS}) AS events GROUP BY sector, procedure_code, day").bindparams(*_DAYS)

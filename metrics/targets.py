@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from metrics.frame import CITY, kpi_frame, unit_codes
 from metrics.kpis import CATALOGUE
-from metrics.periods import months_between, period_of
+from metrics.periods import months_between
 
 TARGETS_FILE = Path(__file__).with_name("data") / "targets.yaml"
 DATA_START = date(2025, 7, 1)  # the two-tier local government (and the store's history) starts here

@@ -316,6 +316,9 @@ ticket_backlog_daily = Table(
     Index("ix_ticket_backlog_daily_day", "day"),
 )
 
+# A commune's procedures read its own dossiers of a period (metrics/breakdown.py; migration 0007).
+Index("ix_dossiers_unit_received_day", dossiers.c.unit_code, dossiers.c.received_day)
+
 # Early warning reads open dossiers of one unit by due day: a small partial index, not a scan.
 Index("ix_dossiers_open_due", dossiers.c.unit_code, dossiers.c.due_day,
       sqlite_where=dossiers.c.completed_day.is_(None), postgresql_where=dossiers.c.completed_day.is_(None))

@@ -35,17 +35,6 @@ def app(engine, db_url):
     return create_app(test_settings(db_url))
 
 
-def map_values(client) -> dict:
-    response = call(client, [{"id": "overview-map", "property": "figure"},
-                             {"id": "overview-tiles", "property": "children"}],
-                    [{"id": "overview-period", "property": "value", "value": "since_merger"},
-                     {"id": "overview-kpi", "property": "value", "value": "on_time_rate"}],
-                    [{"id": "url", "property": "search", "value": ""}])
-    data = response["overview-map"]["figure"]
-    # a Patch: the operations carry z per trace, in the order of the traces' locations
-    return response, json.dumps(data)
-
-
 def test_scope_masks_rows_and_keeps_the_city_for_everything_only():
     import pandas as pd
 
@@ -63,7 +52,8 @@ def test_crafted_callbacks_for_another_commune_return_none_of_its_data(app, engi
     from callbacks.commune import _PROPERTY, DYNAMIC
 
     outputs = [{"id": i, "property": _PROPERTY.get(i, "children")} for i in DYNAMIC] + \
-        [{"id": "commune-period", "property": "value"}, {"id": "commune-cmp", "property": "value"}]
+        [{"id": "commune-period", "property": "value"}, {"id": "commune-cmp", "property": "value"},
+         {"id": "commune-period-range", "property": "start_date"}, {"id": "commune-period-range", "property": "end_date"}]
     ask = dict(output=outputs, inputs=[{"id": "url", "property": "search", "value": "?period=since_merger"}],
                state=[{"id": "commune-code", "property": "data", "value": OTHER}])
     theirs, mine_too = call(officer, **ask), call(leader, **ask)

@@ -102,19 +102,47 @@ def test_english_switch(client):
 
 MAP_OPTIONS = [{"id": "overview-view", "property": "value", "value": "map"},
                {"id": "overview-zoom", "property": "value", "value": "city"}]
+NO_RANGE = [{"id": "overview-period-range", "property": "start_date", "value": None},
+            {"id": "overview-period-range", "property": "end_date", "value": None}]
+VALUES_OUT = [{"id": "overview-map", "property": "figure"}, {"id": "overview-tile-map", "property": "figure"},
+              {"id": "overview-tiles", "property": "children"}, {"id": "overview-legend", "property": "children"},
+              {"id": "overview-map-box", "property": "hidden"}, {"id": "overview-tile-box", "property": "hidden"}]
 
 
 def test_period_change_patches_values_not_geometry(client):
-    outputs = [{"id": "overview-map", "property": "figure"}, {"id": "overview-tile-map", "property": "figure"},
-               {"id": "overview-tiles", "property": "children"}, {"id": "overview-legend", "property": "children"},
-               {"id": "overview-map-box", "property": "hidden"}, {"id": "overview-tile-box", "property": "hidden"}]
-    response = call(client, outputs,
+    response = call(client, VALUES_OUT,
                     [{"id": "overview-period", "property": "value", "value": "since_merger"},
-                     {"id": "overview-kpi", "property": "value", "value": "on_time_rate"}, *MAP_OPTIONS],
+                     {"id": "overview-kpi", "property": "value", "value": "on_time_rate"}, *MAP_OPTIONS, *NO_RANGE],
                     [{"id": "url", "property": "search", "value": ""}])
     patch = json.dumps(response["overview-map"]["figure"])
     assert "geojson" not in patch and "coordinates" not in patch
     assert len(patch) < 40_000, len(patch)
+
+
+def test_a_custom_range_on_the_overview(client, monkeypatch):
+    monkeypatch.setattr("callbacks.overview.now", lambda: at("2025-07-20 12:00"))
+
+    def tiles_for(period, first=None, last=None):
+        dates = [{"id": "overview-period-range", "property": "start_date", "value": first},
+                 {"id": "overview-period-range", "property": "end_date", "value": last}]
+        response = call(client, VALUES_OUT,
+                        [{"id": "overview-period", "property": "value", "value": period},
+                         {"id": "overview-kpi", "property": "value", "value": "on_time_rate"}, *MAP_OPTIONS, *dates],
+                        [{"id": "url", "property": "search", "value": ""}])
+        return json.dumps(response["overview-tiles"]["children"], ensure_ascii=False)
+
+    # the range holding both completions reads as the preset holding them; one day later, one completion less
+    assert tiles_for("custom", "2025-07-01", "2025-07-20") == tiles_for("since_merger")
+    assert tiles_for("custom", "2025-07-03", "2025-07-20") != tiles_for("since_merger")
+    # a range is used only when the picker says custom
+    assert tiles_for("since_merger", "2025-07-03", "2025-07-20") == tiles_for("since_merger")
+    # its days go into the URL
+    response = call(client, {"id": "url", "property": "search"},
+                    [{"id": "overview-period-range", "property": "start_date", "value": "2025-07-03"},
+                     {"id": "overview-period-range", "property": "end_date", "value": "2025-07-10T00:00:00"}],
+                    [{"id": "overview-period", "property": "value", "value": "custom"},
+                     {"id": "url", "property": "search", "value": "?kpi=online_share"}])
+    assert response["url"]["search"] == "?period=custom&kpi=online_share&from=2025-07-03&to=2025-07-10"
 
 
 def test_period_and_kpi_live_in_the_url_and_defaults_stay_out(client):

@@ -130,3 +130,12 @@ def test_amber_and_red_still_differ_in_lightness():
     """Red–green colour-blind readers tell amber from red mostly by lightness: darkening amber for the white
     map must not make it as dark as red (the shape and the word still say it too)."""
     assert contrast(st.COLOURS["amber"], st.COLOURS["red"]) >= 1.5
+
+
+def test_chart_series_on_the_light_pages():
+    """The drill charts' bars and lines (layouts.components) are graphical objects on the page's cards."""
+    from layouts.components import SERIES_COLOURS
+
+    for where, background in light_backgrounds().items():
+        for series in SERIES_COLOURS:
+            assert contrast(series, background) >= GRAPHIC, (series, where)
