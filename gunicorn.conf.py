@@ -45,7 +45,11 @@ def post_fork(server, worker):
     from config import Settings
     from store.db import engine_for
 
-    engine_for(Settings.from_env().database_url).dispose(close=False)
+    from metrics import warm
+
+    settings = Settings.from_env()
+    engine_for(settings.database_url).dispose(close=False)
+    warm.start(settings.database_url)  # frames of recently read periods computed as new data lands
 
 
 def child_exit(server, worker):

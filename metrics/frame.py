@@ -301,7 +301,33 @@ def _cached(url: str, version: str, start: date, end: date) -> tuple[pd.DataFram
 
         frames = compute(engine_for(url), start, end)
         cache.set(key, frames)
+    cache.touch(database_name(url), start, end)
     return frames
+
+
+def database_name(url: str) -> str:
+    """The store as the cache names it: a hash, so its URL (and password) never reaches Redis."""
+    return cache_key(url, "", date.min, date.min).split(":")[1]
+
+
+WARM_WITHIN = 3600  # seconds: a period read within the last hour is computed again after new data
+
+
+def warm(engine: Engine, within_seconds: float = WARM_WITHIN) -> int:
+    """Compute, at the store's current data version, the frames of the periods read lately (by any worker
+    when the cache is Redis), so the first request after new data finds them (metrics/warm.py runs this).
+    Returns how many were computed; 0 when another worker claimed this version."""
+    url, version, _, _ = _key(engine, date.min, date.min)
+    cache = _cache()
+    if not cache.claim(f"warm:{database_name(url)}:{version}", 600):
+        return 0
+    computed = 0
+    for start, end in cache.recent(database_name(url), within_seconds):
+        key = cache_key(url, version, start, end)
+        if cache.get(key) is None:
+            cache.set(key, compute(engine, start, end))
+            computed += 1
+    return computed
 
 
 def clear_cache() -> None:

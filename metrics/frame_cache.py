@@ -81,12 +81,47 @@ class FrameCache(ABC):
     def clear(self) -> None:
         """Forget this process's entries (benchmarks measuring a cold start)."""
 
+    # Which periods were read lately (metrics.frame.warm computes them again after new data).
+    TOUCH_EVERY = 30.0  # seconds: a period read again sooner is not written again
+
+    @abstractmethod
+    def touch(self, database: str, start: date, end: date) -> None:
+        ...
+
+    @abstractmethod
+    def recent(self, database: str, within_seconds: float) -> list[tuple[date, date]]:
+        ...
+
+    @abstractmethod
+    def claim(self, name: str, seconds: int) -> bool:
+        """True for the first caller of `name` in `seconds` (one warmer per data version across workers)."""
+
+
+def _period(member: str) -> tuple[date, date]:
+    start, end = member.split(":")
+    return date.fromisoformat(start), date.fromisoformat(end)
+
 
 class LocalFrameCache(FrameCache):
     def __init__(self, maxsize: int = 128):
         self.maxsize = maxsize
         self._entries: OrderedDict[str, Frames] = OrderedDict()
         self._lock = threading.Lock()  # gunicorn threads share a worker's cache
+        self._read_at: dict[tuple[str, str], float] = {}
+
+    def touch(self, database: str, start: date, end: date) -> None:
+        with self._lock:
+            self._read_at[(database, f"{start.isoformat()}:{end.isoformat()}")] = time.monotonic()
+
+    def recent(self, database: str, within_seconds: float) -> list[tuple[date, date]]:
+        since = time.monotonic() - within_seconds
+        with self._lock:
+            for key in [k for k, at in self._read_at.items() if at < since]:
+                del self._read_at[key]
+            return [_period(member) for (db, member) in self._read_at if db == database]
+
+    def claim(self, name: str, seconds: int) -> bool:
+        return True  # one process: its own warmer is the only one
 
     def get(self, key: str) -> Frames | None:
         with self._lock:
@@ -130,9 +165,11 @@ class SharedFrameCache(FrameCache):
 
         client = from_url(redis_url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
         self.redis = RedisCache(host=client, default_timeout=timeout_seconds, key_prefix="ioc:")
+        self.client = client  # sets and locks, which Flask-Caching does not offer
         self.redis.serializer = _BytesSerializer()
         self.local = LocalFrameCache(local_size)
         self._warned_at = 0.0
+        self._touched: dict[tuple[str, str], float] = {}
 
     def _failed(self, what: str, exc: Exception) -> None:
         if time.monotonic() - self._warned_at > 60:
@@ -163,6 +200,34 @@ class SharedFrameCache(FrameCache):
 
     def clear(self) -> None:
         self.local.clear()
+
+    def touch(self, database: str, start: date, end: date) -> None:
+        member, now_ = f"{start.isoformat()}:{end.isoformat()}", time.monotonic()
+        if now_ - self._touched.get((database, member), -1e9) < self.TOUCH_EVERY:
+            return
+        self._touched[(database, member)] = now_
+        try:  # one sorted set per database, scored by the last read (wall-clock: shared by every host)
+            self.client.zadd(f"ioc:recent:{database}", {member: time.time()})
+        except Exception as exc:  # noqa: BLE001 — see get
+            self._failed("touch", exc)
+
+    def recent(self, database: str, within_seconds: float) -> list[tuple[date, date]]:
+        name = f"ioc:recent:{database}"
+        try:
+            client = self.client
+            client.zremrangebyscore(name, 0, time.time() - within_seconds)
+            members = client.zrange(name, 0, -1)
+        except Exception as exc:  # noqa: BLE001 — see get
+            self._failed("recent", exc)
+            return []
+        return [_period(m.decode() if isinstance(m, bytes) else m) for m in members]
+
+    def claim(self, name: str, seconds: int) -> bool:
+        try:
+            return bool(self.client.set(f"ioc:claim:{name}", b"1", nx=True, ex=seconds))
+        except Exception as exc:  # noqa: BLE001 — see get
+            self._failed("claim", exc)
+            return True  # Redis down: each worker warms its own local cache
 
 
 @lru_cache(maxsize=4)

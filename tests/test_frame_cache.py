@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 
 import numpy as np
@@ -142,3 +143,54 @@ def test_pages_are_served_when_redis_is_down(store):
     assert cache.get(key) is frames
     result = _app_process(store, down)
     assert result["cache"] == "SharedFrameCache" and result["computed"] >= 1
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])
+def test_new_data_warms_the_periods_read_lately(store, redis_url, monkeypatch, shared):
+    """metrics.frame.warm (run by metrics/warm.py in each web worker): after a new batch the periods read in
+    the last hour are computed before anyone asks; with Redis, by one worker only."""
+    engine = engine_for(store)
+    if shared:
+        monkeypatch.setenv("REDIS_URL", redis_url)
+        redis.Redis.from_url(redis_url).flushdb()
+    else:
+        monkeypatch.delenv("REDIS_URL", raising=False)
+    frame.clear_cache()
+    july, august = (at("2025-07-01 00:00").date(), at("2025-07-31 00:00").date()), \
+        (at("2025-08-01 00:00").date(), at("2025-08-31 00:00").date())
+    frame.kpi_frame(engine, *july)
+    assert frame.warm(engine) == 0  # nothing new: every recent period is cached already
+    pipeline.pull(engine, given([("dossier", [dossier("D9", status="received")])], name="second"),
+                  until=at("2025-07-10 00:00"))
+    assert frame.warm(engine) == 1  # July, at the new version (August was never read)
+    assert frame.warm(engine) == 0  # this version is done (with Redis: claimed by the first worker)
+    monkeypatch.setattr(frame, "compute", lambda *a, **k: pytest.fail("computed on request after warming"))
+    assert frame.kpi_frame(engine, *july).loc["city", "dossiers_received"] == 4
+    with pytest.raises(pytest.fail.Exception):
+        frame.kpi_frame(engine, *august)
+
+
+def test_the_warmer_thread_follows_the_data_version(store, monkeypatch):
+    from metrics import warm
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    engine = engine_for(store)
+    frame.clear_cache()
+    day = at("2025-07-01 00:00").date()
+    frame.kpi_frame(engine, day, day.replace(day=31))
+    warmed = []
+    original = frame.warm
+    monkeypatch.setattr(frame, "warm", lambda e: warmed.append(frame.data_version(e)) or original(e))
+    stop = warm.start(store, every=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while not warmed and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pipeline.pull(engine, given([("dossier", [dossier("D9", status="received")])], name="second"),
+                      until=at("2025-07-10 00:00"))
+        new = frame.data_version(engine)
+        while new not in warmed and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert warmed[0] != new and warmed[-1] == new  # once at start, once for the new batch
