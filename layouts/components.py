@@ -213,9 +213,13 @@ def chart_base(traces: list[dict], title: str, lang: str, days: bool = True, **l
     page's render time (issue 5). `days`: the x axis runs over days."""
     base = {"title": {"text": title}, "margin": {"l": 40, "r": 10, "t": 50, "b": 40}, "height": 340,
             "legend": {"orientation": "h", "y": -0.2}, "paper_bgcolor": "rgba(0,0,0,0)",
-            "separators": ",." if lang == "vi" else ".,"}  # plotly: decimal mark, then thousands
+            "separators": ",." if lang == "vi" else ".,",  # plotly: decimal mark, then thousands
+            # long category names (sectors, ticket categories) widen the margin instead of being cut
+            "xaxis": {"automargin": True}, "yaxis": {"automargin": True}}
     if days:  # day/month numbers read the same in both languages (plotly's month names would be English)
-        base["xaxis"] = {"tickformat": "%d/%m", "hoverformat": "%d/%m/%Y"}
+        base["xaxis"].update({"tickformat": "%d/%m", "hoverformat": "%d/%m/%Y"})
+    for axis in ("xaxis", "yaxis"):
+        base[axis].update(layout.pop(axis, {}))
     return {"data": traces, "layout": {**base, **layout}}
 
 

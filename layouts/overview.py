@@ -119,7 +119,7 @@ def colour_axis(values: MapValues, lang: str) -> dict:
     kpi = CATALOGUE[values.kpi_id]
     # Cividis is readable with every common colour-vision deficiency; reversed when lower is better.
     return {"colorscale": "Cividis" if kpi.better == "higher" else "Cividis_r", "cmin": None, "cmax": None,
-            "showscale": True, "colorbar": {"title": {"text": kpi.name(lang)}, "thickness": 14}}
+            "showscale": True, "colorbar": {"title": {"text": kpi.name(lang), "side": "right"}, "thickness": 14}}
 
 
 def _features(geojson: dict | str, wanted: set[str]) -> dict | str:
