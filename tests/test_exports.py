@@ -135,3 +135,27 @@ def test_commune_snapshot_has_its_own_row(seeded_url):  # noqa: F811
     documents = list(wb["Văn bản theo ngày"].iter_rows(min_row=3, values_only=True))
     assert sum(r[2] for r in documents) == series["documents"]["total"].sum() > 0
     assert {r[1] for r in documents} == {"Đến", "Đi"}
+
+
+def test_images_from_many_threads_each_get_their_own():
+    """One Chromium is kept per process (exports/png.py) and a web worker's threads share it: images asked
+    for at once must each come back as asked, as they do one after another."""
+    import threading
+
+    from exports import png
+
+    figures = [{"data": [{"type": "bar", "x": ["a", "b"], "y": [n, 10 - n]}], "layout": {"title": {"text": str(n)}}}
+               for n in range(1, 5)]
+    alone = [png.figure_png(f, width=300, height=200) for f in figures]
+    assert len(set(alone)) == len(figures)
+    together = [None] * len(figures)
+
+    def draw(i):
+        together[i] = png.figure_png(figures[i], width=300, height=200)
+
+    threads = [threading.Thread(target=draw, args=(i,)) for i in range(len(figures))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert together == alone
