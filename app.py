@@ -4,6 +4,7 @@ Building the app touches neither the network nor the database: pages read the st
 """
 from __future__ import annotations
 
+import importlib
 import logging
 
 from dash import Dash
@@ -52,7 +53,16 @@ def create_app(settings: Settings | None = None) -> Dash:
     # list them once here, before any request.
     with app.server.test_request_context("/"):
         app._setup_server()
+    _import_export_libraries()
     return app
+
+
+def _import_export_libraries() -> None:
+    """What the exports import on first use, imported before any request. plotly's JSON encoder looks
+    PIL.Image up in sys.modules, and a worker's first export importing it in another thread handed the
+    encoder a half-initialised module (HTTP 500s under issue 8's load test)."""
+    for name in ("PIL.Image", "openpyxl", "fpdf"):
+        importlib.import_module(name)
 
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
