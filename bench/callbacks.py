@@ -113,7 +113,7 @@ def cases(client: Client, engine, kpis: list[str]):
         "map: KPI switch": lambda: overview(next_kpi()),
         "tile map: KPI switch": lambda: overview(next_kpi(), view="tiles"),
         "map: zoom preset": lambda: overview(kpis[0], zoom="core", changed=3),
-        "page: overview (with geometry)": lambda: page("/"),
+        "page: overview": lambda: page("/"),
         "page: commune": lambda: page("/commune/26740"),
         "page: wall, 6 views": lambda: page("/wall", wall),
         "wall: version poll": lambda: client.post(
