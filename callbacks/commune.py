@@ -31,10 +31,16 @@ def commune_view(engine: Engine, query: PageQuery, code: str) -> CommuneView:
         (lambda p: every_day(commune_series(engine, code, p.start, p.end)["dossiers"], p.start, p.end))
     series = commune_series(engine, code, period.start, period.end)
     series["dossiers"] = every_day(series["dossiers"], period.start, period.end)
+    if sector:  # the tiles follow the filter too: the sector's own figures in this commune
+        before = sector_breakdown(engine, code, compared.start, compared.end) if compared else None
+        row = sectors.loc[sector]
+        previous = before.loc[sector] if before is not None and sector in before.index else None
+    else:
+        row = kpi_frame(engine, period.start, period.end).loc[code]
+        previous = kpi_frame(engine, compared.start, compared.end).loc[code] if compared else None
     return CommuneView(
-        code=code, base=f"/commune/{code}", search=query, period=period, compared=compared,
-        row=kpi_frame(engine, period.start, period.end).loc[code],
-        previous=kpi_frame(engine, compared.start, compared.end).loc[code] if compared else None,
+        code=code, base=f"/commune/{code}", search=query, period=period, compared=compared, row=row,
+        previous=previous,
         series=series,
         compared_series=daily(compared) if compared else None, sectors=sectors, sector=sector,
         sector_series=daily(period) if sector else None,

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pandas as pd
 from dash import dcc, html
 
-from layouts.components import (COMPARED, INCOMING, OUTGOING, RECEIVED, breadcrumb, chart, chart_base, chart_text,
+from layouts.components import (COMPARED, DRILL_TILES, INCOMING, OUTGOING, RECEIVED, TILE_KPIS, breadcrumb, chart,
+                                chart_base, chart_text,
                                 column, comparison_picker, dossiers_figure, format_kpi, period_note, period_picker,
                                 period_range, table, tiles)
 from layouts.export import control as export_control
@@ -138,7 +139,8 @@ def dynamic(view: CommuneView, lang: str) -> dict:
     """The parts a change of period, comparison or filter redraws, by component id (each chart's accessible
     name under `<id>-figure`, its table under `<id>-table`)."""
     parts = {ids.NOTE: period_note(view.period, view.compared, lang),
-             ids.TILES: tiles(view.row, lang, view.previous, compared=view.compared),
+             ids.TILES: tiles(view.row, lang, view.previous, compared=view.compared,
+                              kpis=DRILL_TILES if view.sector else TILE_KPIS),
              ids.DOSSIERS: daily_figure(view, lang), ids.TICKETS: tickets_figure(view.series["tickets"], lang),
              ids.DOCUMENTS: documents_figure(view.series["documents"], lang),
              ids.SECTORS: sectors_figure(view.sectors, view.sector, lang), ids.SECTOR_TABLE: sector_table(view, lang),

@@ -91,6 +91,9 @@ def test_a_click_on_a_sector_filters_through_the_url_and_the_page_redraws_from_i
     daily = redrawn["commune-dossiers"]["figure"]
     assert "Hộ tịch" in daily["layout"]["title"]["text"]
     assert sum(values(daily["data"][0]["y"])) == 2  # Hộ tịch's two receipts, not the commune's four
+    received = next(c for c in walk(redrawn["commune-tiles"]["children"]) if c.get("props", {}).get("data-kpi") ==
+                    "dossiers_received")
+    assert received["props"]["children"] == "2"  # the tiles follow the filter too
     assert len(daily["data"]) == 4  # the comparison's dashed series
     assert "Bỏ lọc" in text_of(redrawn["commune-filter"])
     assert (redrawn["commune-period"]["value"], redrawn["commune-cmp"]["value"]) == ("30d", "prev")
