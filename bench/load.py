@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import socket
 import statistics
 import subprocess
@@ -403,6 +404,7 @@ def start_server(url: str, redis_url: str | None, workers: int | None, threads: 
            "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="ioc-load-prom-")}
     env.pop("IOC_SOURCES", None)
     env.pop("REDIS_URL", None)
+    env.setdefault("SECRET_KEY", secrets.token_hex(32))  # required in production mode (PostgreSQL)
     if redis_url:
         env["REDIS_URL"] = redis_url
     if workers:
