@@ -346,7 +346,15 @@ def gunicorn_groups(master: psutil.Process, database: str | None):
     def redis():
         return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "redis-server"]
 
-    groups = {"gunicorn master": lambda: [master], "gunicorn workers": workers}
+    def browsers():  # the Chromium each worker keeps for PNG and PDF exports (exports/png.py)
+        try:
+            direct = {p.pid for p in master.children()}
+            return [p for p in master.children(recursive=True) if p.pid not in direct]
+        except psutil.Error:
+            return []
+
+    groups = {"gunicorn master": lambda: [master], "gunicorn workers": workers,
+              "exports' Chromium": browsers, "load generator (this process)": lambda: [psutil.Process()]}
     if database:
         groups.update({"postgres backends": postgres, "redis-server": redis})
     return groups
