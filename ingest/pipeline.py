@@ -29,12 +29,12 @@ from store import rollups, writes
 from store.schema import ingest_runs, source_states
 
 log = logging.getLogger(__name__)
-# During a long pull the rollups are refreshed, so the dashboard fills in as it goes: first after this
-# many seconds, then at doubling intervals on a backfill, where each refresh also rebuilds the backlog
-# stocks from its earliest day to today (refreshing at a fixed pace made that quadratic in the history).
+# Each batch adds its own change to the daily rollups in its transaction (store.rollups, deltas). The
+# stocks derived from them (the backlog, rebuilt from the earliest touched day to today, and the months)
+# are refreshed during a long pull, so the dashboard fills in as it goes: first after this many seconds,
+# then at doubling intervals on a backfill (refreshing at a fixed pace made that quadratic in the history).
 ROLLUP_EVERY_SECONDS = 20.0
-# ... and never sooner than this many times the last refresh took: a refresh of a large backfill costs
-# seconds, and refreshing was half a million-record pull's time (measured on SQLite).
+# ... and never sooner than this many times the last refresh took.
 ROLLUP_SPACING = 4.0
 
 
@@ -213,7 +213,7 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
 
     def commit_rollups(conn) -> float:
         started = time.perf_counter()
-        rollups.refresh(conn, dossier_days, ticket_days)
+        rollups.refresh_stocks(conn, dossier_days, ticket_days)
         dossier_days.clear()
         ticket_days.clear()
         writes.bump_data_version(conn)
@@ -233,7 +233,7 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
             _add(result.stages, batch.stages or {})
             writing, rolled = time.perf_counter(), result.stages.get("rollups", 0.0)
             with engine.begin() as conn:
-                stored, days = writes.store_prepared(conn, source.name, batch.prepared)
+                stored, days = writes.store_prepared(conn, source.name, batch.prepared, deltas=True)
                 (dossier_days if kind is RecordKind.dossier else ticket_days).update(days)
                 quarantined = writes.quarantine_rows(conn, source.name, run_id, kind, batch.rejected)
                 result.rows_read += batch.read

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, select, update
 
 from ingest.contracts import RecordKind
 from metrics.time import now
+from store import rollups
 from store.schema import data_version, document_counts, dossiers, quarantine, tickets
 
 CHUNK = 5000
@@ -161,25 +162,39 @@ def prepare(source: str, kind: RecordKind, records: list, sqlite: bool) -> Prepa
     return Prepared(kind, rows, ids, days)
 
 
-def store_prepared(conn: Connection, source: str, prepared: Prepared) -> tuple[int, set[date]]:
-    """Upsert prepared rows; returns (rows inserted or replaced, days whose rollups must be recomputed)."""
+def store_prepared(conn: Connection, source: str, prepared: Prepared,
+                   deltas: bool = False) -> tuple[int, set[date]]:
+    """Upsert prepared rows; returns (rows inserted or replaced, days whose rollups changed).
+
+    Without `deltas` the caller recomputes the returned days' rollups (store.rollups.refresh). With
+    `deltas` the batch's own change to the daily rollups is applied here, in the same transaction, so the
+    daily rollups never disagree with the committed records; the stocks and months of the returned days
+    are left to store.rollups.refresh_stocks."""
     if not prepared.rows:
         return 0, set()
     upsert = UPSERTS[prepared.kind]
+    kind = prepared.kind.value
+    deltas = deltas and prepared.kind in ROLLUP_DAYS
     touched = set(prepared.days)
-    if prepared.kind in ROLLUP_DAYS:
+    if deltas:
+        replaced = rollups.capture_versions(conn, kind, source, prepared.ids, -1) > 0
+    elif prepared.kind in ROLLUP_DAYS:
         touched |= _previous_days(conn, upsert, source, prepared.ids)
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         if conn.dialect.name == "postgresql" and prepared.ids and len(set(prepared.ids)) == len(prepared.ids):
-            return _copy_upsert(cursor, upsert, prepared.rows), touched
-        sql = upsert.sql(conn.dialect.paramstyle)
-        stored = 0
-        for i in range(0, len(prepared.rows), CHUNK):
-            cursor.executemany(sql, prepared.rows[i:i + CHUNK])
-            stored += max(cursor.rowcount, 0)  # both drivers sum the rows changed over the batch
+            stored = _copy_upsert(cursor, upsert, prepared.rows)
+        else:
+            sql = upsert.sql(conn.dialect.paramstyle)
+            stored = 0
+            for i in range(0, len(prepared.rows), CHUNK):
+                cursor.executemany(sql, prepared.rows[i:i + CHUNK])
+                stored += max(cursor.rowcount, 0)  # both drivers sum the rows changed over the batch
     finally:
         cursor.close()
+    if deltas:
+        rollups.capture_versions(conn, kind, source, prepared.ids, 1)
+        touched |= rollups.apply_deltas(conn, kind, replaced)
     return stored, touched
 
 
