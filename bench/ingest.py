@@ -171,7 +171,8 @@ def report(db: str, n: int, floor_s: float, floor_how: str, result, seconds: flo
              "wall time):" if result.prepared_in_subprocess else ", all in one process):"))
     for name, label in (("http", "HTTP + JSON parse + mapping"), ("validate", "validate (pydantic) + privacy scrub"),
                         ("prepare", "prepare (driver rows)"), ("write", "write (upsert, commit)"),
-                        ("rollups", f"rollups ({result.rollup_refreshes} refreshes)")):
+                        ("deltas", "daily rollups (each batch's deltas)"),
+                        ("rollups", f"backlog + months ({result.rollup_refreshes} refreshes)")):
         print(f"    {label:<38}{stages.get(name, 0.0):7.1f}")
     print(f"    {'wall':<38}{seconds:7.1f}", flush=True)
     return {"db": db, "floor": floor_rate, "pipeline": rate}

@@ -48,8 +48,9 @@ class RunResult:
     rows_quarantined: int = 0
     seconds: float = 0.0
     error: str | None = None
-    # Seconds per stage (http, validate, prepare, write, rollups). With a preparing process the first
-    # three run beside the last two, so their sum can exceed `seconds`.
+    # Seconds per stage (http, validate, prepare, write, deltas: the daily rollups, rollups: the stocks
+    # and months). With a preparing process the first three run beside the others, so the sum can exceed
+    # `seconds`.
     stages: dict[str, float] = field(default_factory=dict)
     rollup_refreshes: int = 0
     prepared_in_subprocess: bool = False
@@ -108,6 +109,10 @@ class PreparedBatch:
 def _add(into: dict, stages: dict) -> None:
     for name, seconds in stages.items():
         into[name] = into.get(name, 0.0) + seconds
+
+
+def _rollup_seconds(stages: dict) -> float:
+    return stages.get("rollups", 0.0) + stages.get("deltas", 0.0)
 
 
 def prepared_batches(source: SourceConfig, since: datetime | None, until: datetime,
@@ -231,9 +236,10 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
         for batch in batches:
             kind = batch.prepared.kind
             _add(result.stages, batch.stages or {})
-            writing, rolled = time.perf_counter(), result.stages.get("rollups", 0.0)
+            writing, rolled = time.perf_counter(), _rollup_seconds(result.stages)
             with engine.begin() as conn:
-                stored, days = writes.store_prepared(conn, source.name, batch.prepared, deltas=True)
+                stored, days = writes.store_prepared(conn, source.name, batch.prepared, deltas=True,
+                                                    stages=result.stages)
                 (dossier_days if kind is RecordKind.dossier else ticket_days).update(days)
                 quarantined = writes.quarantine_rows(conn, source.name, run_id, kind, batch.rejected)
                 result.rows_read += batch.read
@@ -246,7 +252,7 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                 conn.execute(update(ingest_runs).where(ingest_runs.c.id == run_id).values(
                     progress=batch.progress, rows_read=result.rows_read, rows_stored=result.rows_stored,
                     rows_quarantined=result.rows_quarantined))
-            _add(result.stages, {"write": time.perf_counter() - writing - (result.stages.get("rollups", 0.0) - rolled)})
+            _add(result.stages, {"write": time.perf_counter() - writing - (_rollup_seconds(result.stages) - rolled)})
             if batch.on_committed is not None:
                 batch.on_committed(stored, batch.rejected)
             if progress:
