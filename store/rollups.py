@@ -322,6 +322,121 @@ def apply_deltas(conn: Connection, kind: str, replaced: bool) -> set[date]:
     return days
 
 
+# ---- A batch of new dossiers' own rollup rows, computed where the batch is prepared (numpy, no database).
+# When none of a batch's ids is stored yet (a backfill) and none repeats, every record is inserted, so its
+# rollup rows are the batch's whole delta: the writer adds them without reading the records back. The
+# rules are the SQL's above, written once more for arrays; tests check both against a recompute.
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=8)
+def _working_day_numbers(first_year: int, last_year: int) -> np.ndarray:
+    """Working-day numbers (as calendar_days holds them) of every day of these years, by day since 1970."""
+    rows = working_day_numbers(date(first_year, 1, 1), date(last_year, 12, 31))
+    return np.fromiter((n for _, _, n in rows), dtype=np.int64, count=len(rows))
+
+
+def _group(keys: dict[str, np.ndarray], sums: dict[str, np.ndarray]) -> pd.DataFrame:
+    frame = pd.DataFrame({**keys, **{k: np.asarray(v, dtype=np.int64) for k, v in sums.items()}})
+    return frame.groupby(list(keys), sort=False, as_index=False).sum()
+
+
+def dossier_contributions(columns: dict, received_us: np.ndarray, due_us: np.ndarray, completed_us: np.ndarray,
+                          days: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
+    """Each dossier daily table's rows for a batch of new dossiers (keys and sums, days as days since 1970).
+
+    `columns`: the records' values by field; times in whole microseconds (NaN: none), as stored; `days`:
+    received_day, due_day, completed_day as local days since 1970 (NaN: none)."""
+    max_supplements = rule("late_supplement_requests")
+    unit = np.asarray(columns["unit_code"], dtype=object)
+    sector = np.asarray(columns["sector"], dtype=object)
+    online = np.asarray(columns["channel"], dtype=object) == "online"
+    flag = {name: np.asarray(columns[name], dtype=bool) for name in (
+        "full_process_online", "fee_bearing", "paid_online", "digitised", "data_reused", "accepted_late", "e_result")}
+    supplements = np.asarray(columns["supplement_requests"], dtype=np.int64)
+    status = np.asarray([getattr(v, "value", v) for v in columns["status"]], dtype=object)
+    received_day, due_day, completed_day = days["received_day"], days["due_day"], days["completed_day"]
+    ended = ~np.isnan(completed_day)
+    rd = received_day.astype(np.int64)
+    cd = np.where(ended, completed_day, 0).astype(np.int64)
+    dd = due_day.astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        on_time = ended & (completed_us <= due_us) & (supplements <= max_supplements)
+    early, on_day, late = on_time & (cd < dd), on_time & (cd >= dd), ended & ~on_time
+    processed = np.isin(status, ("completed", "returned"))
+    late_day = np.where(supplements > max_supplements, rd, dd)
+
+    e = ended
+    lo, hi = int(rd.min()), int(max(rd.max(), cd[e].max() if e.any() else rd.max()))
+    first = date.fromordinal(_EPOCH_ORDINAL + lo).year
+    numbers = _working_day_numbers(first, date.fromordinal(_EPOCH_ORDINAL + hi).year)
+    origin = date(first, 1, 1).toordinal() - _EPOCH_ORDINAL
+    working_days = numbers[cd[e] - origin] - numbers[rd[e] - origin]
+    zero, one = np.zeros(len(rd), dtype=np.int64), np.ones(len(rd), dtype=np.int64)
+    ne = int(e.sum())
+    zero_e, one_e = np.zeros(ne, dtype=np.int64), np.ones(ne, dtype=np.int64)
+
+    def both(received: dict, completed: dict, sums: list[str], r_keys: dict, c_keys: dict) -> pd.DataFrame:
+        r = _group(r_keys, {k: received.get(k, zero) for k in sums})
+        c = _group(c_keys, {k: completed.get(k, zero_e) for k in sums})
+        return pd.concat([r, c], ignore_index=True).groupby(list(r_keys), sort=False, as_index=False).sum()
+
+    daily = both({"received": one, "received_online": online, "received_full_online": flag["full_process_online"]},
+                 {"completed": one_e, "completed_early": early[e], "completed_on_time": on_day[e],
+                  "completed_late": late[e]},
+                 ["received", "received_online", "received_full_online", "completed", "completed_early",
+                  "completed_on_time", "completed_late"],
+                 {"unit_code": unit, "day": rd, "sector": sector},
+                 {"unit_code": unit[e], "day": cd[e], "sector": sector[e]})
+    unit_daily = both(
+        {"received": one, "received_online": online, "received_full_online": flag["full_process_online"],
+         "received_fee_bearing": flag["fee_bearing"],
+         "received_paid_online": flag["fee_bearing"] & flag["paid_online"],
+         "received_digitised": flag["digitised"], "received_data_reused": flag["data_reused"],
+         "received_accepted_late": online & flag["accepted_late"]},
+        {"completed": one_e, "completed_early": early[e], "completed_on_time": on_day[e], "completed_late": late[e],
+         "completed_processed": processed[e], "completed_e_result": processed[e] & flag["e_result"][e],
+         "completed_working_days": working_days, "completed_timed": one_e},
+        [c.name for c in dossier_unit_daily.c if c.name not in ("unit_code", "day")],
+        {"unit_code": unit, "day": rd}, {"unit_code": unit[e], "day": cd[e]})
+    duration = _group({"unit_code": unit[e], "day": cd[e], "working_days": working_days}, {"completed": one_e})
+    flow = both({"opened": one}, {"closed": one_e}, ["opened", "closed"],
+                {"unit_code": unit, "day": rd, "late_day": late_day},
+                {"unit_code": unit[e], "day": cd[e], "late_day": late_day[e]})
+    return {"dossier_daily": daily, "dossier_unit_daily": unit_daily, "dossier_duration_daily": duration,
+            "dossier_due_flow": flow}
+
+
+def add_contributions(conn: Connection, contributions: dict[str, pd.DataFrame]) -> set[date]:
+    """Add a batch's own rollup rows (dossier_contributions) to the daily tables; returns their days."""
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    touched: set[int] = set()
+    for frame in contributions.values():
+        touched.update(frame["day"].tolist())
+    days = {date.fromordinal(_EPOCH_ORDINAL + d) for d in touched}
+    if days:
+        sync_calendar(conn, min(days) - CALENDAR_MARGIN, max(days) + CALENDAR_MARGIN)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        for name, frame in contributions.items():
+            table = TABLES[name]
+            keys = [c.name for c in table.primary_key.columns]
+            sums = [c for c in frame.columns if c not in keys]
+            values = [frame[c].tolist() for c in keys + sums]  # numpy integers → Python ints for the driver
+            for i, column in enumerate(keys):
+                if column in ("day", "late_day"):
+                    as_days = frame[column].to_numpy().astype("datetime64[D]")
+                    values[i] = (np.datetime_as_string(as_days) if sqlite else as_days.astype(object)).tolist()
+            sql = (f"INSERT INTO {name} ({', '.join(keys + sums)}) VALUES ({', '.join([mark] * len(values))}) "
+                   f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+                   + ", ".join(f"{c} = {name}.{c} + excluded.{c}" for c in sums))
+            cursor.executemany(sql, list(zip(*values)))
+    finally:
+        cursor.close()
+    return days
+
+
 def refresh_stocks(conn: Connection, dossier_days: set[date], ticket_days: set[date]) -> None:
     """After deltas: the backlog from the earliest touched day on and the touched months, from the daily rows."""
     if dossier_days:
@@ -381,6 +496,7 @@ def _day64(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values).astype("datetime64[ns]")
 
 
+TABLES = {t.name: t for t in (dossier_daily, dossier_unit_daily, dossier_duration_daily, dossier_due_flow)}
 _CLOSED = {"dossier_unit_daily": "completed", "ticket_unit_daily": "closed"}
 
 

@@ -71,9 +71,9 @@ class _Upsert:
         sql = self.sql_body.format(marks=", ".join([mark] * len(self.columns)))
         return sql.replace("IS DISTINCT FROM", "IS NOT") if paramstyle == "qmark" else sql
 
-    def rows(self, source: str, records: list, sqlite: bool) -> tuple[list[tuple], dict[str, list]]:
-        """Driver rows and their columns by name, converted column by column with numpy (per-value Python
-        calls were the bottleneck)."""
+    def rows(self, source: str, records: list, sqlite: bool) -> tuple[list[tuple], dict[str, list], dict]:
+        """Driver rows, their columns by name and the times as epoch seconds (NaN: none), converted column by
+        column with numpy (per-value Python calls were the bottleneck)."""
         columns = list(zip(*map(self.get, records)))
         stamps = {}
         for i, field in enumerate(self.fields):
@@ -91,7 +91,7 @@ class _Upsert:
             local = stamps[source_field] + LOCAL_OFFSET_S
             days.append(_iso(local, "D") if sqlite else _dates(local))
         by_name = dict(zip(self.fields, columns)) | dict(zip(self.day_columns, days))
-        return list(zip([source] * len(records), *columns, *days)), by_name
+        return list(zip([source] * len(records), *columns, *days)), by_name, stamps
 
 
 _DOSSIER_FIELDS = ("dossier_id", "unit_code", "procedure_code", "procedure_name", "sector", "channel",
@@ -147,20 +147,28 @@ class Prepared:
     rows: list[tuple]
     ids: list[str]
     days: set[date]  # the days the new versions count on in the rollups
+    # Dossiers with distinct ids: their own daily rollup rows, added as they are when none was stored yet.
+    contributions: dict | None = None
 
 
 def prepare(source: str, kind: RecordKind, records: list, sqlite: bool) -> Prepared:
     upsert = UPSERTS[kind]
     if not records:
         return Prepared(kind, [], [], set())
-    rows, columns = upsert.rows(source, records, sqlite)
+    rows, columns, stamps = upsert.rows(source, records, sqlite)
     days: set[date] = set()
     ids: list[str] = []
+    contributions = None
     if kind in ROLLUP_DAYS:
         ids = list(columns[upsert.key[1]])
         for name in ROLLUP_DAYS[kind]:
             days.update(date.fromisoformat(v) if isinstance(v, str) else v for v in set(columns[name]) - {None})
-    return Prepared(kind, rows, ids, days)
+    if kind is RecordKind.dossier and len(set(ids)) == len(ids):
+        micro = {name: np.rint(stamps[name] * 1e6) for name in ("received_at", "due_at", "completed_at")}
+        local_days = {day: np.floor((stamps[at] + LOCAL_OFFSET_S) / 86400) for day, at in upsert.days.items()}
+        contributions = rollups.dossier_contributions(columns, micro["received_at"], micro["due_at"],
+                                                      micro["completed_at"], local_days)
+    return Prepared(kind, rows, ids, days, contributions)
 
 
 def store_prepared(conn: Connection, source: str, prepared: Prepared,
@@ -197,8 +205,11 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
         cursor.close()
     if deltas:
         started = time.perf_counter()
-        rollups.capture_versions(conn, kind, source, prepared.ids, 1)
-        touched |= rollups.apply_deltas(conn, kind, replaced)
+        if not replaced and prepared.contributions is not None:  # every record was new: its rows are the delta
+            touched |= rollups.add_contributions(conn, prepared.contributions)
+        else:
+            rollups.capture_versions(conn, kind, source, prepared.ids, 1)
+            touched |= rollups.apply_deltas(conn, kind, replaced)
         if stages is not None:
             stages["deltas"] = stages.get("deltas", 0.0) + spent + time.perf_counter() - started
     return stored, touched
