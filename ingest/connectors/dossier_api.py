@@ -99,15 +99,16 @@ def portal_records_to_rows(records: list, fields: dict[str, str], statuses: dict
     if not all(r.__class__ is dict for r in records):
         return [portal_record_to_row(r, fields, statuses, tz, origin=origin) for r in records]
     columns = {field: [r.get(upstream, MISSING) for r in records] for field, upstream in fields.items()}
-    columns = {field: values for field, values in columns.items() if any(v is not MISSING for v in values)}
+    # `in` and `count` compare in C (identity first): far cheaper than a generator over every value
+    columns = {field: values for field, values in columns.items() if values.count(MISSING) != len(values)}
     if "channel" in columns:
         columns["channel"] = [v if v is MISSING else CHANNELS.get(_code(v), v) for v in columns["channel"]]
     if "status" in columns:
         columns["status"] = [v if v is MISSING else _status(v, statuses) for v in columns["status"]]
     for field, upstream, value_of in (("supplement_requests", "DanhSachHoSoBoSung", len),
                                       ("fee_bearing", "DanhSachLePhi", bool)):
-        if any(isinstance(r.get(upstream), list) for r in records):
-            values = columns.get(field) or [MISSING] * len(records)
+        values = columns.get(field) or [MISSING] * len(records)
+        if MISSING in values and any(isinstance(r.get(upstream), list) for r in records):
             columns[field] = [value_of(r[upstream]) if v is MISSING and isinstance(r.get(upstream), list) else v
                               for v, r in zip(values, records)]
     return project_columns(columns, len(records), RecordKind.dossier, tz=tz, origin=origin)

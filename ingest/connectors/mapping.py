@@ -265,7 +265,7 @@ def project_columns(columns: dict[str, list], count: int, kind: RecordKind, tz: 
         normalised.append([origin] * count)
     rows = [dict(zip(names, values)) for values in zip(*normalised)] if normalised else [{} for _ in range(count)]
     for name, values in zip(names, normalised):
-        if any(v is MISSING for v in values):
+        if MISSING in values:  # compared in C, identity first
             for row, v in zip(rows, values):
                 if v is MISSING:
                     del row[name]
