@@ -1,16 +1,19 @@
 """One pull of one source: connector → validate → quarantine → upsert → rollups → watermark → run record.
 
-Each batch commits on its own (records, quarantine and the run's counters together). The watermark
+Batches commit a few at a time (records, their daily rollups, quarantine and the run's counters
+together; up to WRITE_ROWS records a transaction). The watermark
 moves only when the whole window has committed, so a pull that dies half way is simply done again:
 the upserts make that harmless.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
 import queue as queue_module
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -111,6 +114,28 @@ def _add(into: dict, stages: dict) -> None:
         into[name] = into.get(name, 0.0) + seconds
 
 
+# Consecutive batches are written in one transaction up to this many rows, with a larger page cache on
+# SQLite: each commit rewrote the index pages its batch dirtied (measured on 200,000 dossiers: 40
+# transactions 3.5 s; 10 transactions with a 64 MiB cache 1.9 s; one executemany, the floor, 2.6 s).
+WRITE_ROWS = 20_000
+SQLITE_WRITE_CACHE_KIB = 65536
+
+
+@contextmanager
+def _write_cache(conn):
+    """The pull's connection with a larger SQLite page cache, restored after."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    before = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size=-{SQLITE_WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size={int(before)}")
+
+
 def _rollup_seconds(stages: dict) -> float:
     return stages.get("rollups", 0.0) + stages.get("deltas", 0.0)
 
@@ -152,10 +177,14 @@ def _hand_over(out, item, parent: int) -> None:
 def _produce(source: SourceConfig, since, until, sqlite: bool, out, parent: int | None = None) -> None:
     """In a child process: prepare batches and hand them over; the parent writes them."""
     parent = parent or os.getppid()
+    # A page makes ~100,000 container objects that die by reference counting: the cyclic collector's passes
+    # over them were ~15 % of preparing (measured). Here (a process of its own) it runs once a batch instead.
+    gc.disable()
     try:
-        for item in prepared_batches(source, since, until, sqlite):
+        for done, item in enumerate(prepared_batches(source, since, until, sqlite), start=1):
             item.on_committed = None  # a callback cannot be pickled; kinds prepared here use none
             _hand_over(out, item, parent)
+            gc.collect(2 if done % 20 == 0 else 1)
         _hand_over(out, _DONE, parent)
     except BaseException as exc:  # the parent records it as the pull's failure
         _hand_over(out, RuntimeError(f"{type(exc).__name__}: {exc}"), parent)
@@ -233,30 +262,55 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
         in_child = connector.prepare_in_subprocess and connector.worth_a_subprocess(since, until)
         result.prepared_in_subprocess = in_child
         batches = (_prepared_in_child if in_child else prepared_batches)(source, since, until, sqlite)
-        for batch in batches:
-            kind = batch.prepared.kind
-            _add(result.stages, batch.stages or {})
+
+        def write(conn, group: list[PreparedBatch]) -> None:
+            nonlocal last_rollup, rollup_interval
             writing, rolled = time.perf_counter(), _rollup_seconds(result.stages)
-            with engine.begin() as conn:
-                stored, days = writes.store_prepared(conn, source.name, batch.prepared, deltas=True,
-                                                    stages=result.stages)
-                (dossier_days if kind is RecordKind.dossier else ticket_days).update(days)
-                quarantined = writes.quarantine_rows(conn, source.name, run_id, kind, batch.rejected)
-                result.rows_read += batch.read
-                result.rows_stored += stored
-                result.rows_quarantined += quarantined
+            outcomes = []
+            with conn.begin():
+                for batch in group:
+                    kind = batch.prepared.kind
+                    stored, days = writes.store_prepared(conn, source.name, batch.prepared, deltas=True,
+                                                        stages=result.stages)
+                    (dossier_days if kind is RecordKind.dossier else ticket_days).update(days)
+                    quarantined = writes.quarantine_rows(conn, source.name, run_id, kind, batch.rejected)
+                    result.rows_read += batch.read
+                    result.rows_stored += stored
+                    result.rows_quarantined += quarantined
+                    outcomes.append(stored)
                 if time.monotonic() - last_rollup > rollup_interval:
                     took = commit_rollups(conn)
                     last_rollup = time.monotonic()
                     rollup_interval = max(rollup_interval * (2 if since is None else 1), ROLLUP_SPACING * took)
                 conn.execute(update(ingest_runs).where(ingest_runs.c.id == run_id).values(
-                    progress=batch.progress, rows_read=result.rows_read, rows_stored=result.rows_stored,
+                    progress=group[-1].progress, rows_read=result.rows_read, rows_stored=result.rows_stored,
                     rows_quarantined=result.rows_quarantined))
             _add(result.stages, {"write": time.perf_counter() - writing - (_rollup_seconds(result.stages) - rolled)})
-            if batch.on_committed is not None:
-                batch.on_committed(stored, batch.rejected)
+            for batch, stored in zip(group, outcomes):
+                if batch.on_committed is not None:
+                    batch.on_committed(stored, batch.rejected)
             if progress:
-                progress(batch.progress, f"{result.rows_read:,} rows")
+                progress(group[-1].progress, f"{result.rows_read:,} rows")
+
+        with engine.connect() as conn, _write_cache(conn):
+            group: list[PreparedBatch] = []
+            while True:
+                try:
+                    batch = next(batches, None)
+                except Exception:
+                    if group:  # what was read before the fault is kept
+                        write(conn, group)
+                    raise
+                if batch is None:
+                    break
+                _add(result.stages, batch.stages or {})
+                if group and (batch.prepared.kind is not group[0].prepared.kind
+                              or sum(b.read for b in group) + batch.read > WRITE_ROWS):
+                    write(conn, group)
+                    group = []
+                group.append(batch)
+            if group:
+                write(conn, group)
         with engine.begin() as conn:
             commit_rollups(conn)
             finished = now()

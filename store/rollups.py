@@ -428,10 +428,22 @@ def add_contributions(conn: Connection, contributions: dict[str, pd.DataFrame]) 
                 if column in ("day", "late_day"):
                     as_days = frame[column].to_numpy().astype("datetime64[D]")
                     values[i] = (np.datetime_as_string(as_days) if sqlite else as_days.astype(object)).tolist()
-            sql = (f"INSERT INTO {name} ({', '.join(keys + sums)}) VALUES ({', '.join([mark] * len(values))}) "
-                   f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+            columns = ", ".join(keys + sums)
+            add = (f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
                    + ", ".join(f"{c} = {name}.{c} + excluded.{c}" for c in sums))
-            cursor.executemany(sql, list(zip(*values)))
+            if sqlite:
+                cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({', '.join([mark] * len(values))}) {add}",
+                                   list(zip(*values)))
+                continue
+            # PostgreSQL: COPY into a staging table and one INSERT … SELECT (executemany was ~30 µs a row)
+            stage = f"stage_{name}"
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                           f"SELECT {columns} FROM {name} WITH NO DATA")
+            cursor.execute(f"TRUNCATE {stage}")
+            with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+                for row in zip(*values):
+                    copy.write_row(row)
+            cursor.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {stage} {add}")
     finally:
         cursor.close()
     return days
