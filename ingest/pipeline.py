@@ -266,18 +266,22 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
         def write(conn, group: list[PreparedBatch]) -> None:
             nonlocal last_rollup, rollup_interval
             writing, rolled = time.perf_counter(), _rollup_seconds(result.stages)
-            outcomes = []
+            outcomes, pending = [], []
             with conn.begin():
                 for batch in group:
                     kind = batch.prepared.kind
                     stored, days = writes.store_prepared(conn, source.name, batch.prepared, deltas=True,
-                                                        stages=result.stages)
+                                                        stages=result.stages, pending=pending)
                     (dossier_days if kind is RecordKind.dossier else ticket_days).update(days)
                     quarantined = writes.quarantine_rows(conn, source.name, run_id, kind, batch.rejected)
                     result.rows_read += batch.read
                     result.rows_stored += stored
                     result.rows_quarantined += quarantined
                     outcomes.append(stored)
+                if pending:  # the new records' own daily rollup rows, summed over the group
+                    adding = time.perf_counter()
+                    rollups.add_contributions(conn, rollups.merge_contributions(pending))
+                    _add(result.stages, {"deltas": time.perf_counter() - adding})
                 if time.monotonic() - last_rollup > rollup_interval:
                     took = commit_rollups(conn)
                     last_rollup = time.monotonic()

@@ -407,6 +407,18 @@ def dossier_contributions(columns: dict, received_us: np.ndarray, due_us: np.nda
             "dossier_due_flow": flow}
 
 
+def merge_contributions(batches: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Several batches' own rollup rows summed: consecutive batches share most keys (fewer rows to upsert)."""
+    if len(batches) == 1:
+        return batches[0]
+    out = {}
+    for name, table in TABLES.items():
+        keys = [c.name for c in table.primary_key.columns]
+        out[name] = pd.concat([b[name] for b in batches], ignore_index=True) \
+            .groupby(keys, sort=False, as_index=False).sum()
+    return out
+
+
 def add_contributions(conn: Connection, contributions: dict[str, pd.DataFrame]) -> set[date]:
     """Add a batch's own rollup rows (dossier_contributions) to the daily tables; returns their days."""
     sqlite = conn.dialect.name == "sqlite"

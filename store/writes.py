@@ -172,13 +172,16 @@ def prepare(source: str, kind: RecordKind, records: list, sqlite: bool) -> Prepa
 
 
 def store_prepared(conn: Connection, source: str, prepared: Prepared,
-                   deltas: bool = False, stages: dict | None = None) -> tuple[int, set[date]]:
+                   deltas: bool = False, stages: dict | None = None,
+                   pending: list | None = None) -> tuple[int, set[date]]:
     """Upsert prepared rows; returns (rows inserted or replaced, days whose rollups changed).
 
     Without `deltas` the caller recomputes the returned days' rollups (store.rollups.refresh). With
     `deltas` the batch's own change to the daily rollups is applied here, in the same transaction, so the
     daily rollups never disagree with the committed records; the stocks and months of the returned days
-    are left to store.rollups.refresh_stocks. `stages` gets the seconds the deltas took ("deltas")."""
+    are left to store.rollups.refresh_stocks. `stages` gets the seconds the deltas took ("deltas"). With
+    `pending`, a batch's own rollup rows are appended there instead, for the caller to add (summed with other
+    batches', rollups.merge_contributions) before it commits."""
     if not prepared.rows:
         return 0, set()
     upsert = UPSERTS[prepared.kind]
@@ -206,7 +209,10 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
     if deltas:
         started = time.perf_counter()
         if not replaced and prepared.contributions is not None:  # every record was new: its rows are the delta
-            touched |= rollups.add_contributions(conn, prepared.contributions)
+            if pending is not None:
+                pending.append(prepared.contributions)
+            else:
+                touched |= rollups.add_contributions(conn, prepared.contributions)
         else:
             rollups.capture_versions(conn, kind, source, prepared.ids, 1)
             touched |= rollups.apply_deltas(conn, kind, replaced)

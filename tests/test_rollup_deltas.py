@@ -37,7 +37,9 @@ def test_versions_that_move_days_leave_the_rollups_as_a_recompute_would(engine):
     gone = dossier("G", received="2025-07-05 08:00", due="2025-07-05 17:00", sector="Hộ tịch")
     first = [moved, ended, gone, dossier("S", supplement_requests=2, completed="2025-07-02 09:00", status="completed")]
     tickets_first = [ticket("T1"), ticket("T2", unit="26509", closed="2025-07-03 10:00", rating=1)]
-    pipeline.pull(engine, given([("dossier", first), ("ticket", tickets_first)]), until=at("2025-07-10 00:00"))
+    # two batches of new dossiers, written in one transaction: their own rollup rows are summed
+    pipeline.pull(engine, given([("dossier", first[:2]), ("dossier", first[2:] + [dossier("F", sector="Hộ tịch")]),
+                                 ("ticket", tickets_first)]), until=at("2025-07-10 00:00"))
     assert_same_as_a_recompute(engine)
 
     second = [

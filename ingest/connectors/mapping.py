@@ -233,14 +233,22 @@ def _column(values: list, field_kind: str, tz: ZoneInfo | None) -> list:
     if field_kind == "time":
         fromiso = datetime.fromisoformat
         out = []
+        seen: dict[str, datetime] = {}  # a page repeats times (due at 17:00, updated when completed): parse once
         for v in values:
-            if v.__class__ is str and len(v) == 14 and v.isascii() and v.isdigit():
-                try:
-                    moment = fromiso(f"{v[:8]}T{v[8:]}")
-                    out.append(moment.replace(tzinfo=tz) if tz is not None else moment)
+            if v.__class__ is str:
+                moment = seen.get(v)
+                if moment is not None:
+                    out.append(moment)
                     continue
-                except ValueError:
-                    pass
+                if len(v) == 14 and v.isascii() and v.isdigit():
+                    try:
+                        moment = fromiso(f"{v[:8]}T{v[8:]}")
+                    except ValueError:
+                        out.append(value_of(v, field_kind, tz))
+                        continue
+                    moment = seen[v] = moment.replace(tzinfo=tz) if tz is not None else moment
+                    out.append(moment)
+                    continue
             out.append(value_of(v, field_kind, tz))
         return out
     if field_kind == "bool":
