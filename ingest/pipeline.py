@@ -136,6 +136,20 @@ def _write_cache(conn):
         raw.execute(f"PRAGMA cache_size={int(before)}")
 
 
+@contextmanager
+def _collect_between_writes(in_child: bool):
+    """While batches arrive from a preparing process (each unpickled as ~100,000 objects that die by
+    reference counting), the cyclic collector runs once a write instead of every few thousand objects."""
+    if not in_child or not gc.isenabled():
+        yield lambda: None
+        return
+    gc.disable()
+    try:
+        yield lambda: gc.collect(1)
+    finally:
+        gc.enable()
+
+
 def _rollup_seconds(stages: dict) -> float:
     return stages.get("rollups", 0.0) + stages.get("deltas", 0.0)
 
@@ -295,8 +309,9 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                     batch.on_committed(stored, batch.rejected)
             if progress:
                 progress(group[-1].progress, f"{result.rows_read:,} rows")
+            collect()
 
-        with engine.connect() as conn, _write_cache(conn):
+        with engine.connect() as conn, _write_cache(conn), _collect_between_writes(in_child) as collect:
             group: list[PreparedBatch] = []
             while True:
                 try:
