@@ -1,15 +1,19 @@
-"""Daily rollups, recomputed only for the days a batch touched (what metrics/ reads; never raw records).
+"""Daily rollups (what metrics/ reads; never raw records), kept in step with the records.
 
 Every rollup row is keyed by the day an event happened on: a dossier is counted on its received day and
 on the day it ended, a ticket on its received and closed days. Those are exactly the days the store reports
-as touched (old and new version), so deleting and recomputing these days' rows is exact.
+as touched (old and new version), so deleting and recomputing these days' rows is exact (`refresh`,
+`rebuild_all`). A pull instead adds each batch's own change in the batch's transaction (deltas: the stored
+versions it replaced counted -1, the versions now stored +1; see "Deltas" below), which costs in proportion
+to the batch, not to the records of the days it touched.
 
 The backlog (open and overdue at the end of a day) is a stock, not a flow. It is kept dense per unit and
 day from the flows: open(E) = open(E-1) + received(E) - ended(E); overdue(E) adds the records whose
 "late day" (the due day, or the received day when more than one supplement was requested) has come, and
 removes those that ended: a record counts toward overdue(E) when max(late day, event day) <= E. The late
 day is stored as an attribute of the flow rows (keyed by the event day), so a new version that moves the
-due date is still recomputed exactly. After a batch the backlog is rebuilt from its earliest touched day on.
+due date is still recomputed exactly. The backlog is rebuilt from the earliest touched day on
+(`refresh_stocks`: after a recompute, and during and at the end of a pull).
 
 The monthly rollups (per unit and calendar month, what the KPI frame reads for whole months) are summed
 from the daily ones for the months of the touched days, after those days were recomputed.
