@@ -107,7 +107,7 @@ class PreparedBatch:
     progress: float
     on_committed: object = None  # the connector's callback (never crosses a process: see _produce)
     stages: dict | None = None  # seconds spent on this batch: http (fetch and map), validate, prepare
-    followed: bool = False  # another batch was already waiting when the writer took this one
+    followed: bool = False  # the next batch came within WRITE_SECONDS of its group's first: one transaction
 
 
 def _add(into: dict, stages: dict) -> None:

@@ -194,9 +194,15 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
         spent = time.perf_counter() - started
     elif prepared.kind in ROLLUP_DAYS:
         touched |= _previous_days(conn, upsert, source, prepared.ids)
+    # None of the ids is stored (looked up in this transaction) and none repeats (contributions are only made
+    # then): every row is new, so it is inserted as the floor does. Should another writer store one of these
+    # ids meanwhile, the unique key refuses the insert and the pull fails, to be done again; nothing is lost.
+    all_new = deltas and not replaced and prepared.contributions is not None
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        if conn.dialect.name == "postgresql" and prepared.ids and len(set(prepared.ids)) == len(prepared.ids):
+        if all_new:
+            stored = _insert_new(cursor, upsert, prepared.rows, conn.dialect.name == "postgresql")
+        elif conn.dialect.name == "postgresql" and prepared.ids and len(set(prepared.ids)) == len(prepared.ids):
             stored = _copy_upsert(cursor, upsert, prepared.rows)
         else:
             sql = upsert.sql(conn.dialect.paramstyle)
@@ -208,7 +214,7 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
         cursor.close()
     if deltas:
         started = time.perf_counter()
-        if not replaced and prepared.contributions is not None:  # every record was new: its rows are the delta
+        if all_new:  # its own rollup rows are the whole delta
             if pending is not None:
                 pending.append(prepared.contributions)
             else:
@@ -219,6 +225,19 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
         if stages is not None:
             stages["deltas"] = stages.get("deltas", 0.0) + spent + time.perf_counter() - started
     return stored, touched
+
+
+def _insert_new(cursor, upsert: _Upsert, rows: list[tuple], postgresql: bool) -> int:
+    """Rows known to be new: PostgreSQL `COPY` straight into the table; SQLite a plain INSERT."""
+    columns = ", ".join(upsert.columns)
+    if postgresql:
+        with cursor.copy(f"COPY {upsert.table.name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return len(rows)
+    cursor.executemany(f"INSERT INTO {upsert.table.name} ({columns}) VALUES ({', '.join(['?'] * len(upsert.columns))})",
+                       rows)
+    return len(rows)
 
 
 def _copy_upsert(cursor, upsert: _Upsert, rows: list[tuple]) -> int:

@@ -29,6 +29,7 @@ as it takes to read the moved records again (read twice is harmless: the upsert 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Iterator
 
 from ingest.connectors.base import Batch, Connector, register
@@ -98,7 +99,7 @@ def portal_records_to_rows(records: list, fields: dict[str, str], statuses: dict
     """`portal_record_to_row` for a whole page, column by column (the same rows, a fraction of the time)."""
     if not all(r.__class__ is dict for r in records):
         return [portal_record_to_row(r, fields, statuses, tz, origin=origin) for r in records]
-    columns = {field: [r.get(upstream, MISSING) for r in records] for field, upstream in fields.items()}
+    columns = {field: _field_values(records, upstream) for field, upstream in fields.items()}
     # `in` and `count` compare in C (identity first): far cheaper than a generator over every value
     columns = {field: values for field, values in columns.items() if values.count(MISSING) != len(values)}
     if "channel" in columns:
@@ -112,6 +113,13 @@ def portal_records_to_rows(records: list, fields: dict[str, str], statuses: dict
             columns[field] = [value_of(r[upstream]) if v is MISSING and isinstance(r.get(upstream), list) else v
                               for v, r in zip(values, records)]
     return project_columns(columns, len(records), RecordKind.dossier, tz=tz, origin=origin)
+
+
+def _field_values(records: list[dict], key: str) -> list:
+    try:
+        return list(map(itemgetter(key), records))  # every record has it: the loop in C
+    except KeyError:
+        return [r.get(key, MISSING) for r in records]
 
 
 def _status(value, statuses: dict[str, str]):

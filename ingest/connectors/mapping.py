@@ -255,6 +255,8 @@ def _column(values: list, field_kind: str, tz: ZoneInfo | None) -> list:
         return [(v == 1) if v.__class__ is int and (v == 0 or v == 1) else value_of(v, field_kind, tz) for v in values]
     if field_kind == "int":
         return [v if v.__class__ is int else value_of(v, field_kind, tz) for v in values]
+    if field_kind in ("id", "text"):  # a plain string with nothing to strip is kept as it is (strip returns it)
+        return [v if v.__class__ is str and v and v.strip() is v else value_of(v, field_kind, tz) for v in values]
     return [value_of(v, field_kind, tz) for v in values]
 
 
