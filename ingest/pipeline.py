@@ -334,6 +334,7 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
 
         with engine.connect() as conn, _write_pragmas(conn), _collect_between_writes(in_child) as collect:
             group: list[PreparedBatch] = []
+            group_started = time.monotonic()
             while True:
                 try:
                     batch = next(batches, None)
@@ -348,8 +349,12 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                     write(conn, group)
                     group = []
                 group.append(batch)
-                # A batch the next one followed within WRITE_SECONDS joins the same transaction.
-                if not batch.followed or sum(b.read for b in group) >= WRITE_ROWS:
+                if len(group) == 1:
+                    group_started = time.monotonic()
+                # A batch the next one followed within WRITE_SECONDS joins the same transaction (prepared
+                # here, the next one is not known yet: the group is kept while it is younger than that).
+                followed = batch.followed if in_child else time.monotonic() - group_started < WRITE_SECONDS
+                if not followed or sum(b.read for b in group) >= WRITE_ROWS:
                     write(conn, group)
                     group = []
             if group:
