@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import platform
 import pstats
+import resource
 import sqlite3
 import sys
 import tempfile
@@ -146,9 +147,14 @@ def run_pipeline(url: str, src, until: datetime, expected: int):
 
     engine = engine_for(url)
     print(f"  load before the timed pull: {load()}", flush=True)
-    started = time.perf_counter()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu, started = time.process_time(), time.perf_counter()
     result = pipeline.pull(engine, src, until=until)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the preparing process, joined by now
+    result.cpu = {"writer": cpu, "preparing": (children.ru_utime + children.ru_stime)
+                  - (children_before.ru_utime + children_before.ru_stime)}
     if result.status != "ok":
         raise SystemExit(f"the pull failed: {result.error}")
     with engine.connect() as conn:
@@ -171,9 +177,13 @@ def report(db: str, n: int, floor_s: float, floor_how: str, result, seconds: flo
              "wall time):" if result.prepared_in_subprocess else ", all in one process):"))
     for name, label in (("http", "HTTP + JSON parse + mapping"), ("validate", "validate (pydantic) + privacy scrub"),
                         ("prepare", "prepare (driver rows)"), ("write", "write (upsert, commit)"),
-                        ("rollups", f"rollups ({result.rollup_refreshes} refreshes)")):
+                        ("deltas", "daily rollups (each batch's deltas)"),
+                        ("rollups", f"backlog + months ({result.rollup_refreshes} refreshes)")):
         print(f"    {label:<38}{stages.get(name, 0.0):7.1f}")
-    print(f"    {'wall':<38}{seconds:7.1f}", flush=True)
+    print(f"    {'wall':<38}{seconds:7.1f}")
+    print(f"  CPU seconds: this process (writing) {result.cpu['writer']:.1f}"
+          + (f", the preparing process {result.cpu['preparing']:.1f}" if result.prepared_in_subprocess else ""),
+          flush=True)
     return {"db": db, "floor": floor_rate, "pipeline": rate}
 
 

@@ -8,6 +8,7 @@ tuples: SQLAlchemy's per-row parameter processing cost more than the database it
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, Table, select, update
 
 from ingest.contracts import RecordKind
 from metrics.time import now
+from store import rollups
 from store.schema import data_version, document_counts, dossiers, quarantine, tickets
 
 CHUNK = 5000
@@ -69,9 +71,9 @@ class _Upsert:
         sql = self.sql_body.format(marks=", ".join([mark] * len(self.columns)))
         return sql.replace("IS DISTINCT FROM", "IS NOT") if paramstyle == "qmark" else sql
 
-    def rows(self, source: str, records: list, sqlite: bool) -> tuple[list[tuple], dict[str, list]]:
-        """Driver rows and their columns by name, converted column by column with numpy (per-value Python
-        calls were the bottleneck)."""
+    def rows(self, source: str, records: list, sqlite: bool) -> tuple[list[tuple], dict[str, list], dict]:
+        """Driver rows, their columns by name and the times as epoch seconds (NaN: none), converted column by
+        column with numpy (per-value Python calls were the bottleneck)."""
         columns = list(zip(*map(self.get, records)))
         stamps = {}
         for i, field in enumerate(self.fields):
@@ -89,7 +91,7 @@ class _Upsert:
             local = stamps[source_field] + LOCAL_OFFSET_S
             days.append(_iso(local, "D") if sqlite else _dates(local))
         by_name = dict(zip(self.fields, columns)) | dict(zip(self.day_columns, days))
-        return list(zip([source] * len(records), *columns, *days)), by_name
+        return list(zip([source] * len(records), *columns, *days)), by_name, stamps
 
 
 _DOSSIER_FIELDS = ("dossier_id", "unit_code", "procedure_code", "procedure_name", "sector", "channel",
@@ -145,42 +147,97 @@ class Prepared:
     rows: list[tuple]
     ids: list[str]
     days: set[date]  # the days the new versions count on in the rollups
+    # Dossiers with distinct ids: their own daily rollup rows, added as they are when none was stored yet.
+    contributions: dict | None = None
 
 
 def prepare(source: str, kind: RecordKind, records: list, sqlite: bool) -> Prepared:
     upsert = UPSERTS[kind]
     if not records:
         return Prepared(kind, [], [], set())
-    rows, columns = upsert.rows(source, records, sqlite)
+    rows, columns, stamps = upsert.rows(source, records, sqlite)
     days: set[date] = set()
     ids: list[str] = []
+    contributions = None
     if kind in ROLLUP_DAYS:
         ids = list(columns[upsert.key[1]])
         for name in ROLLUP_DAYS[kind]:
             days.update(date.fromisoformat(v) if isinstance(v, str) else v for v in set(columns[name]) - {None})
-    return Prepared(kind, rows, ids, days)
+    if kind is RecordKind.dossier and len(set(ids)) == len(ids):
+        micro = {name: np.rint(stamps[name] * 1e6) for name in ("received_at", "due_at", "completed_at")}
+        local_days = {day: np.floor((stamps[at] + LOCAL_OFFSET_S) / 86400) for day, at in upsert.days.items()}
+        contributions = rollups.dossier_contributions(columns, micro["received_at"], micro["due_at"],
+                                                      micro["completed_at"], local_days)
+    return Prepared(kind, rows, ids, days, contributions)
 
 
-def store_prepared(conn: Connection, source: str, prepared: Prepared) -> tuple[int, set[date]]:
-    """Upsert prepared rows; returns (rows inserted or replaced, days whose rollups must be recomputed)."""
+def store_prepared(conn: Connection, source: str, prepared: Prepared,
+                   deltas: bool = False, stages: dict | None = None,
+                   pending: list | None = None) -> tuple[int, set[date]]:
+    """Upsert prepared rows; returns (rows inserted or replaced, days whose rollups changed).
+
+    Without `deltas` the caller recomputes the returned days' rollups (store.rollups.refresh). With
+    `deltas` the batch's own change to the daily rollups is applied here, in the same transaction, so the
+    daily rollups never disagree with the committed records; the stocks and months of the returned days
+    are left to store.rollups.refresh_stocks. `stages` gets the seconds the deltas took ("deltas"). With
+    `pending`, a batch's own rollup rows are appended there instead, for the caller to add (summed with other
+    batches', rollups.merge_contributions) before it commits."""
     if not prepared.rows:
         return 0, set()
     upsert = UPSERTS[prepared.kind]
+    kind = prepared.kind.value
+    deltas = deltas and prepared.kind in ROLLUP_DAYS
     touched = set(prepared.days)
-    if prepared.kind in ROLLUP_DAYS:
+    if deltas:
+        started = time.perf_counter()
+        replaced = rollups.capture_versions(conn, kind, source, prepared.ids, -1) > 0
+        spent = time.perf_counter() - started
+    elif prepared.kind in ROLLUP_DAYS:
         touched |= _previous_days(conn, upsert, source, prepared.ids)
+    # None of the ids is stored (looked up in this transaction) and none repeats (contributions are only made
+    # then): every row is new, so it is inserted as the floor does. Should another writer store one of these
+    # ids meanwhile, the unique key refuses the insert and the pull fails, to be done again; nothing is lost.
+    all_new = deltas and not replaced and prepared.contributions is not None
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        if conn.dialect.name == "postgresql" and prepared.ids and len(set(prepared.ids)) == len(prepared.ids):
-            return _copy_upsert(cursor, upsert, prepared.rows), touched
-        sql = upsert.sql(conn.dialect.paramstyle)
-        stored = 0
-        for i in range(0, len(prepared.rows), CHUNK):
-            cursor.executemany(sql, prepared.rows[i:i + CHUNK])
-            stored += max(cursor.rowcount, 0)  # both drivers sum the rows changed over the batch
+        if all_new:
+            stored = _insert_new(cursor, upsert, prepared.rows, conn.dialect.name == "postgresql")
+        elif conn.dialect.name == "postgresql" and prepared.ids and len(set(prepared.ids)) == len(prepared.ids):
+            stored = _copy_upsert(cursor, upsert, prepared.rows)
+        else:
+            sql = upsert.sql(conn.dialect.paramstyle)
+            stored = 0
+            for i in range(0, len(prepared.rows), CHUNK):
+                cursor.executemany(sql, prepared.rows[i:i + CHUNK])
+                stored += max(cursor.rowcount, 0)  # both drivers sum the rows changed over the batch
     finally:
         cursor.close()
+    if deltas:
+        started = time.perf_counter()
+        if all_new:  # its own rollup rows are the whole delta
+            if pending is not None:
+                pending.append(prepared.contributions)
+            else:
+                touched |= rollups.add_contributions(conn, prepared.contributions)
+        else:
+            rollups.capture_versions(conn, kind, source, prepared.ids, 1)
+            touched |= rollups.apply_deltas(conn, kind, replaced)
+        if stages is not None:
+            stages["deltas"] = stages.get("deltas", 0.0) + spent + time.perf_counter() - started
     return stored, touched
+
+
+def _insert_new(cursor, upsert: _Upsert, rows: list[tuple], postgresql: bool) -> int:
+    """Rows known to be new: PostgreSQL `COPY` straight into the table; SQLite a plain INSERT."""
+    columns = ", ".join(upsert.columns)
+    if postgresql:
+        with cursor.copy(f"COPY {upsert.table.name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return len(rows)
+    cursor.executemany(f"INSERT INTO {upsert.table.name} ({columns}) VALUES ({', '.join(['?'] * len(upsert.columns))})",
+                       rows)
+    return len(rows)
 
 
 def _copy_upsert(cursor, upsert: _Upsert, rows: list[tuple]) -> int:

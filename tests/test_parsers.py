@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from ingest import pipeline, privacy
 from ingest.connectors.document_counts import count_rows, parse_body
-from ingest.connectors.dossier_api import PORTAL_FIELDS, STATUSES, page_records, portal_record_to_row
+from ingest.connectors.dossier_api import (PORTAL_FIELDS, STATUSES, page_records, portal_record_to_row,
+                                          portal_records_to_rows)
 from ingest.connectors.file_drop import UnreadableFile, read_csv
 from ingest.connectors.mapping import parse_time, project
 from ingest.connectors.open311 import OPEN311_FIELDS, STATUSES as OPEN311_STATUSES, requests_to_rows
@@ -48,6 +49,19 @@ def accounted(kind: RecordKind, rows: list) -> None:
 def test_portal_records_never_crash_and_every_row_is_accounted_for(records):
     rows = [portal_record_to_row(r, PORTAL_FIELDS, STATUSES, TZ, origin="p") for r in records]
     accounted(RecordKind.dossier, rows)
+
+
+def shown(rows: list[dict]) -> list:
+    return [sorted(map(repr, row.items())) for row in rows]
+
+
+@SETTINGS
+@given(st.lists(mutated(portal_dossier(1), [*PORTAL_FIELDS.values(), "DanhSachHoSoBoSung", "DanhSachLePhi"]),
+                max_size=6), st.booleans())
+def test_a_portal_page_mapped_column_by_column_gives_the_rows_record_by_record(records, zoned):
+    tz = TZ if zoned else None
+    assert shown(portal_records_to_rows(records, PORTAL_FIELDS, STATUSES, tz, origin="p")) == \
+        shown([portal_record_to_row(r, PORTAL_FIELDS, STATUSES, tz, origin="p") for r in records])
 
 
 @SETTINGS

@@ -29,10 +29,11 @@ as it takes to read the moved records again (read twice is harmless: the upsert 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Iterator
 
 from ingest.connectors.base import Batch, Connector, register
-from ingest.connectors.mapping import first_moment, project, seconds_option, zone
+from ingest.connectors.mapping import MISSING, first_moment, project, project_columns, seconds_option, zone
 from ingest.contracts import RecordKind
 from ingest.http import HttpSource, SourceError
 from metrics.time import TZ
@@ -85,13 +86,45 @@ def portal_record_to_row(record, fields: dict[str, str], statuses: dict[str, str
         code = _code(row["channel"])
         row["channel"] = CHANNELS.get(code, row["channel"])  # "online" as such passes too
     if "status" in row:
-        code = _code(row["status"])
-        row["status"] = statuses.get(code, f"TrangThaiHoSo={code}" if code and code.isdigit() else row["status"])
+        row["status"] = _status(row["status"], statuses)
     if "supplement_requests" not in row and isinstance(record.get("DanhSachHoSoBoSung"), list):
         row["supplement_requests"] = len(record["DanhSachHoSoBoSung"])
     if "fee_bearing" not in row and isinstance(record.get("DanhSachLePhi"), list):
         row["fee_bearing"] = bool(record["DanhSachLePhi"])
     return project(row, RecordKind.dossier, tz=tz, origin=origin)
+
+
+def portal_records_to_rows(records: list, fields: dict[str, str], statuses: dict[str, str], tz,
+                           origin: str | None = None) -> list[dict]:
+    """`portal_record_to_row` for a whole page, column by column (the same rows, a fraction of the time)."""
+    if not all(r.__class__ is dict for r in records):
+        return [portal_record_to_row(r, fields, statuses, tz, origin=origin) for r in records]
+    columns = {field: _field_values(records, upstream) for field, upstream in fields.items()}
+    # `in` and `count` compare in C (identity first): far cheaper than a generator over every value
+    columns = {field: values for field, values in columns.items() if values.count(MISSING) != len(values)}
+    if "channel" in columns:
+        columns["channel"] = [v if v is MISSING else CHANNELS.get(_code(v), v) for v in columns["channel"]]
+    if "status" in columns:
+        columns["status"] = [v if v is MISSING else _status(v, statuses) for v in columns["status"]]
+    for field, upstream, value_of in (("supplement_requests", "DanhSachHoSoBoSung", len),
+                                      ("fee_bearing", "DanhSachLePhi", bool)):
+        values = columns.get(field) or [MISSING] * len(records)
+        if MISSING in values and any(isinstance(r.get(upstream), list) for r in records):
+            columns[field] = [value_of(r[upstream]) if v is MISSING and isinstance(r.get(upstream), list) else v
+                              for v, r in zip(values, records)]
+    return project_columns(columns, len(records), RecordKind.dossier, tz=tz, origin=origin)
+
+
+def _field_values(records: list[dict], key: str) -> list:
+    try:
+        return list(map(itemgetter(key), records))  # every record has it: the loop in C
+    except KeyError:
+        return [r.get(key, MISSING) for r in records]
+
+
+def _status(value, statuses: dict[str, str]):
+    code = _code(value)
+    return statuses.get(code, f"TrangThaiHoSo={code}" if code and code.isdigit() else value)
 
 
 def format_time(moment: datetime, style: str) -> str:
@@ -166,7 +199,7 @@ class DossierApiConnector(Connector):
                 payload = http.get_json(self.source.options["url"], query)
                 records, total = page_records(payload, self.records_key)
                 origin = f"page {page}"
-                rows = [portal_record_to_row(r, self.fields, self.statuses, self.tz, origin=origin) for r in records]
+                rows = portal_records_to_rows(records, self.fields, self.statuses, self.tz, origin=origin)
                 last = len(records) < self.page_size or (total is not None and page >= total)
                 yield Batch(RecordKind.dossier, rows, 1.0 if last else (page / total if total else 1 - 1 / (page + 1)))
                 now_held, page = window_total(payload), page + 1

@@ -205,6 +205,87 @@ def project(row, kind: RecordKind, fields: dict | None = None, tz: ZoneInfo | No
     return out
 
 
+MISSING = object()  # a field the row does not carry (or carries empty): left out of the projected row
+
+
+def _value(value, field_kind: str, tz: ZoneInfo | None):
+    """One field's value as `project` normalises it; MISSING where `project` leaves the field out."""
+    if value is MISSING or value is None:
+        return MISSING
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return MISSING
+    if field_kind == "time":
+        return parse_time(value, tz)
+    if field_kind == "bool":
+        return (value == 1) if value.__class__ is int and (value == 0 or value == 1) else as_bool(value)
+    if field_kind == "id":
+        return value if value.__class__ is str else as_id(value)
+    if field_kind == "day":
+        return parse_day(value)
+    return value
+
+
+def _column(values: list, field_kind: str, tz: ZoneInfo | None) -> list:
+    """A column of values normalised as `project` does, the portal's usual forms inline."""
+    value_of = _value
+    if field_kind == "time":
+        fromiso = datetime.fromisoformat
+        out = []
+        seen: dict[str, datetime] = {}  # a page repeats times (due at 17:00, updated when completed): parse once
+        for v in values:
+            if v.__class__ is str:
+                moment = seen.get(v)
+                if moment is not None:
+                    out.append(moment)
+                    continue
+                if len(v) == 14 and v.isascii() and v.isdigit():
+                    try:
+                        moment = fromiso(f"{v[:8]}T{v[8:]}")
+                    except ValueError:
+                        out.append(value_of(v, field_kind, tz))
+                        continue
+                    moment = seen[v] = moment.replace(tzinfo=tz) if tz is not None else moment
+                    out.append(moment)
+                    continue
+            out.append(value_of(v, field_kind, tz))
+        return out
+    if field_kind == "bool":
+        return [(v == 1) if v.__class__ is int and (v == 0 or v == 1) else value_of(v, field_kind, tz) for v in values]
+    if field_kind == "int":
+        return [v if v.__class__ is int else value_of(v, field_kind, tz) for v in values]
+    if field_kind in ("id", "text"):  # a plain string with nothing to strip is kept as it is (strip returns it)
+        return [v if v.__class__ is str and v and v.strip() is v else value_of(v, field_kind, tz) for v in values]
+    return [value_of(v, field_kind, tz) for v in values]
+
+
+def project_columns(columns: dict[str, list], count: int, kind: RecordKind, tz: ZoneInfo | None = None,
+                    origin: str | None = None) -> list[dict]:
+    """`project` for a page at a time: `columns` holds each contract field's raw values (MISSING where a row
+    has none), already under the contract's names. The same rows as `project` row by row, for a fraction of
+    the time (the per-row, per-field Python calls were most of a pull's mapping)."""
+    names, normalised = [], []
+    for name, field_kind in contract_fields(kind).items():
+        if name in columns:
+            names.append(name)
+            normalised.append(_column(columns[name], field_kind, tz))
+    if origin is not None:
+        names.append(ORIGIN)
+        normalised.append([origin] * count)
+    rows = [dict(zip(names, values)) for values in zip(*normalised)] if normalised else [{} for _ in range(count)]
+    for name, values in zip(names, normalised):
+        if MISSING in values:  # compared in C, identity first
+            for row, v in zip(rows, values):
+                if v is MISSING:
+                    del row[name]
+    if kind is RecordKind.document_count:
+        for row in rows:
+            if isinstance(row.get("direction"), str):
+                row["direction"] = DIRECTIONS.get(row["direction"].lower(), row["direction"])
+    return rows
+
+
 def mapping_option(options: dict, kind: RecordKind, source_name: str) -> dict[str, str]:
     """The entry's `fields` mapping, checked against the contract (a typo is a configuration error)."""
     fields = options.get("fields") or {}
