@@ -49,7 +49,7 @@ def post_fork(server, worker):
 
     settings = Settings.from_env()
     engine_for(settings.database_url).dispose(close=False)
-    warm.start(settings.database_url)  # frames of recently read periods computed as new data lands
+    warm.start(settings.database_url, settings.sources_file)  # what was read lately, computed as new data lands
 
 
 def child_exit(server, worker):

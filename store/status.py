@@ -1,6 +1,7 @@
 """What the store knows about each source: last run, last success, lag, rows stored and quarantined."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from functools import lru_cache
 
@@ -21,6 +22,14 @@ def _unassigned(conn, source: str) -> int:
     """Tickets a source gave without a commune: no ward code, and lat/long outside the city."""
     return conn.execute(select(func.count()).select_from(tickets)
                         .where(tickets.c.source == source, tickets.c.unit_code.is_(None))).scalar_one()
+
+
+_COUNTS_READ = {"at": -1e9}  # when this process last served exact counts (metrics/warm.py primes them)
+
+
+def counts_read_within(seconds: float) -> bool:
+    """Whether a page asked this process for exact counts lately: only then are they counted ahead."""
+    return time.monotonic() - _COUNTS_READ["at"] < seconds
 
 
 @lru_cache(maxsize=8)
@@ -50,6 +59,7 @@ def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | No
         quarantined = dict(conn.execute(select(quarantine.c.source, func.count()).group_by(quarantine.c.source)).all())
         held, unassigned = {}, {}
         if count_records:
+            _COUNTS_READ["at"] = time.monotonic()
             version, changed_at = current_data_version(conn)
             held, unassigned = _counts(engine.url.render_as_string(hide_password=False), f"{version}@{changed_at}",
                                        tuple(s.name for s in sources))
