@@ -21,7 +21,8 @@ SECRET_OTHER = "Category-only-26526-zq"  # a ticket category only the other comm
 # The public list, rule by rule: what each serves without an identity (nothing from the store).
 PUBLIC_RULES = {"/login", "/healthz", "/readyz", "/_favicon.ico", "/login/static/<path:filename>",
                 "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
-                "/assets/<path:filename>"}
+                "/assets/<path:filename>",
+                "/geo/<name>"}  # the open boundaries the map draws (geo/web.py): public data, no records
 SAMPLE_ARGS = {"package_name": "dash", "fingerprinted_path": "dash-renderer/build/dash_renderer.min.js",
                "filename": "style.css", "path": f"commune/{OTHER}", "what": "users", "name": "AAAAAAAAAAAA.json",
                "rest": "no/such/api"}
