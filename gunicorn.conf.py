@@ -43,12 +43,13 @@ _metrics_dir.mkdir(parents=True, exist_ok=True)
 def post_fork(server, worker):
     # A preloaded app is forked: start each worker with an empty connection pool of its own.
     from config import Settings
-    from store.db import engine_for
-
     from metrics import warm
+    from store.db import engine_for, serve_requests_one_core_each
 
     settings = Settings.from_env()
-    engine_for(settings.database_url).dispose(close=False)
+    engine = engine_for(settings.database_url)
+    engine.dispose(close=False)
+    serve_requests_one_core_each(engine)
     warm.start(settings.database_url, settings.sources_file)  # what was read lately, computed as new data lands
 
 

@@ -33,3 +33,18 @@ def engine_for(url: str) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def serve_requests_one_core_each(engine: Engine) -> None:
+    """For a web worker's PostgreSQL sessions: no parallel query. A count over millions of rows (the sources
+    page) planned two parallel workers and took both cores of the 2-core server for a second, stalling every
+    other request (issue 8's load test); one request, one core. The scheduler keeps PostgreSQL's default."""
+    if is_sqlite(engine):
+        return
+
+    def one_core(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cur:
+            cur.execute("SET max_parallel_workers_per_gather = 0")
+        dbapi_connection.commit()
+
+    event.listen(engine, "connect", one_core)

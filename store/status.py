@@ -1,6 +1,7 @@
 """What the store knows about each source: last run, last success, lag, rows stored and quarantined."""
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from functools import lru_cache
@@ -24,6 +25,7 @@ def _unassigned(conn, source: str) -> int:
                         .where(tickets.c.source == source, tickets.c.unit_code.is_(None))).scalar_one()
 
 
+_COUNTING = threading.Lock()
 _COUNTS_READ = {"at": -1e9}  # when this process last served exact counts (metrics/warm.py primes them)
 
 
@@ -61,8 +63,9 @@ def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | No
         if count_records:
             _COUNTS_READ["at"] = time.monotonic()
             version, changed_at = current_data_version(conn)
-            held, unassigned = _counts(engine.url.render_as_string(hide_password=False), f"{version}@{changed_at}",
-                                       tuple(s.name for s in sources))
+            with _COUNTING:  # one count at a time: concurrent first views of a version wait for it, not redo it
+                held, unassigned = _counts(engine.url.render_as_string(hide_password=False),
+                                           f"{version}@{changed_at}", tuple(s.name for s in sources))
     out = []
     for s in sources:
         state, run = states.get(s.name), last_runs.get(s.name)
