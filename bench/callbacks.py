@@ -8,7 +8,7 @@ the browser sends it. Reported: the response bytes of a KPI switch on the map (g
 callback, the median and p95 time from request to full response (goal p95 < 100 ms), both with the KPI frames
 cached (a wall or a user between two data versions: the usual case), cold (the first request after a new
 data version, frame and wall caches cleared before each request) and warmed (the same, after the web
-worker's warmer computed the frames of the periods read lately: metrics/warm.py).
+worker's warmer prepared what was read lately: frames and city-wide wall panels, metrics/warm.py).
 """
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def main() -> None:
     from callbacks import wall as wall_views
     from config import Settings
     from layouts.overview import MAP_KPIS
-    from metrics import frame
+    from metrics import frame, warm
     from store.db import engine_for
     from sqlalchemy import func, select
     from store.schema import dossiers
@@ -199,7 +199,7 @@ def main() -> None:
                 cold.append(make()[1] * 1000)
                 frame.clear_cache()  # the same, with the web worker's warmer run first (metrics/warm.py)
                 wall_views._built.cache_clear()
-                frame.warm(engine)
+                warm.warm_all(engine)
                 warmed.append(make()[1] * 1000)
             p95 = percentile(cached, 0.95)
             print(f"  {name:<32} {size:>9,}  {statistics.median(cached):>14.1f} {p95:>7.1f}"

@@ -9,6 +9,7 @@ browser's memory on a screen that runs for days.
 from __future__ import annotations
 
 import re
+import time
 from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,8 +32,9 @@ from layouts.i18n import t
 from layouts.overview import MAP_CONFIG, MAP_KPIS, TILE_CONFIG, legend, map_figure, tile_figure
 from layouts.shell import URL
 from metrics import score766, targets
-from metrics.frame import CITY, data_version, kpi_frame
+from metrics.frame import CITY, WARM_WITHIN, data_version, kpi_frame
 from metrics.kpis import CATALOGUE
+from metrics.warm import after_new_data
 from metrics.time import TZ, local_day, now
 from metrics.units import commune_table, department_table
 
@@ -172,8 +174,27 @@ def _built(url: str, version: int, scope: access_scope.Scope, name: str, search:
 
 
 def content(engine: Engine, name: str, search: str | None, patch: bool = False):
-    return _built(engine.url.render_as_string(hide_password=False), data_version(engine), access_scope.current(),
+    scope = access_scope.current()
+    if scope.everything:  # what city-wide walls show is prepared ahead after new data (below)
+        _RECENT[(name, search or "", patch)] = time.monotonic()
+    return _built(engine.url.render_as_string(hide_password=False), data_version(engine), scope,
                   name, search or "", patch)
+
+
+_RECENT: dict[tuple[str, str, bool], float] = {}  # (view, wall URL, patch) → when a city-wide wall last drew it
+
+
+@after_new_data
+def prepare_recent_walls(engine: Engine) -> None:
+    """After new data, the panels city-wide walls drew in the last hour are built for the new version before
+    their next poll asks (metrics/warm.py), so no screen waits for the Plan 02 or Decision 766 panel."""
+    cutoff = time.monotonic() - WARM_WITHIN
+    url, version = engine.url.render_as_string(hide_password=False), data_version(engine)
+    for key, at in list(_RECENT.items()):
+        if at < cutoff:
+            _RECENT.pop(key, None)
+        else:
+            _built(url, version, access_scope.EVERYTHING, *key)
 
 
 def page(engine: Engine, search: str | None, sources_file: str | None):

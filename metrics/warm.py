@@ -12,15 +12,41 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Callable
+
+from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = 5.0  # seconds between two looks at the data version
 
+# What else is prepared after new data, once the frames are: fn(engine), registered by the module that owns
+# it (callbacks/wall.py: the panels city-wide walls showed lately), by name so a re-import replaces it.
+_AFTER_NEW_DATA: dict[str, Callable[[Engine], None]] = {}
+
+
+def after_new_data(fn: Callable[[Engine], None]) -> Callable[[Engine], None]:
+    _AFTER_NEW_DATA[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    return fn
+
+
+def warm_all(engine: Engine) -> int:
+    """The frames of the periods read lately (metrics.frame.warm), then every registered preparation.
+    Returns how many frames were computed."""
+    from metrics.frame import warm
+
+    computed = warm(engine)
+    for name, fn in list(_AFTER_NEW_DATA.items()):
+        try:
+            fn(engine)
+        except Exception:  # noqa: BLE001 — one failed preparation leaves its first request to compute
+            log.exception("preparing %s after new data failed", name)
+    return computed
+
 
 def _run(database_url: str, sources_file: str | None, stop: threading.Event, every: float) -> None:
     from ingest.sources import load_sources
-    from metrics.frame import WARM_WITHIN, data_version, warm
+    from metrics.frame import WARM_WITHIN, data_version
     from store.db import engine_for
     from store.status import counts_read_within, source_status
 
@@ -30,7 +56,7 @@ def _run(database_url: str, sources_file: str | None, stop: threading.Event, eve
             version = data_version(engine)
             if version != seen:
                 started = time.monotonic()
-                computed = warm(engine)
+                computed = warm_all(engine)
                 if counts_read_within(WARM_WITHIN):  # the sources page's exact counts (~1 s at 10M rows)
                     source_status(engine, load_sources(sources_file), count_records=True)
                 if computed:
