@@ -8,7 +8,6 @@ the export permission and leaves a trace in the audit log, whichever page or API
 """
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from urllib.parse import urlencode, urlsplit

@@ -13,6 +13,7 @@ worker's warmer prepared what was read lately: frames and city-wide wall panels,
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import json
 import os
@@ -165,6 +166,7 @@ def main() -> None:
     with engine.connect() as conn:
         held = conn.execute(select(func.count()).select_from(dossiers)).scalar()
     app = create_app(Settings.from_env({"DATABASE_URL": url}))
+    gc.freeze()  # as gunicorn.conf.py does once the app is loaded (when_ready)
     load = os.getloadavg()[0]
     print(f"store: {url} ({held:,} dossiers); {os.cpu_count()} cores, 1-minute load {load:.2f}; {args.runs} runs each")
     with serve(app.server) as base:
@@ -193,7 +195,7 @@ def main() -> None:
                 cached.append(seconds * 1000)
                 size = len(payload)
             warmed = []
-            for _ in range(max(5, args.runs // 3)):
+            for _ in range(args.runs):
                 frame.clear_cache()  # as after a new data version: frames and wall views rebuilt
                 wall_views._built.cache_clear()
                 cold.append(make()[1] * 1000)

@@ -4,7 +4,6 @@ public list); with one, each answers within its scope or refuses. The counts are
 (and kept in tests/conftest.ACCESS_SWEEP), so a new route or callback that forgets protection fails here."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
