@@ -59,7 +59,7 @@ def post_fork(server, worker):
     engine = engine_for(settings.database_url)
     engine.dispose(close=False)
     serve_requests_one_core_each(engine)
-    warm.start(settings.database_url, settings.sources_file)  # what was read lately, computed as new data lands
+    warm.start(settings.database_url)  # what was read lately, computed as new data lands
 
 
 def child_exit(server, worker):

@@ -20,7 +20,7 @@ from sqlalchemy import Date, Engine, bindparam, func, select, text
 from config import Settings
 from access import scope as access_scope
 from metrics.calendar import is_working_day
-from metrics.frame_cache import FrameCache, cache_key, frame_cache
+from metrics.frame_cache import FrameCache, cache_key, database_name, frame_cache
 from metrics.kpis import CATALOGUE, MEASURES
 from store import writes
 from store.rollups import month_end, month_start
@@ -305,11 +305,6 @@ def _cached(url: str, version: str, start: date, end: date) -> tuple[pd.DataFram
     return frames
 
 
-def database_name(url: str) -> str:
-    """The store as the cache names it: a hash, so its URL (and password) never reaches Redis."""
-    return cache_key(url, "", date.min, date.min).split(":")[1]
-
-
 WARM_WITHIN = 3600  # seconds: a period read within the last hour is computed again after new data
 
 
@@ -317,7 +312,7 @@ def warm(engine: Engine, within_seconds: float = WARM_WITHIN) -> int:
     """Compute, at the store's current data version, the frames of the periods read lately (by any worker
     when the cache is Redis), so the first request after new data finds them (metrics/warm.py runs this).
     Returns how many were computed; 0 when another worker claimed this version."""
-    url, version, _, _ = _key(engine, date.min, date.min)
+    url, version = _store(engine)
     cache = _cache()
     if not cache.claim(f"warm:{database_name(url)}:{version}", 600):
         return 0
@@ -335,13 +330,18 @@ def clear_cache() -> None:
     _cache().clear()
 
 
-def _key(engine: Engine, start: date, end: date):
-    if end < start:
-        raise ValueError(f"period ends ({end}) before it starts ({start})")
+def _store(engine: Engine) -> tuple[str, str]:
+    """(the store's URL, its data version as frames are keyed by)."""
     with engine.connect() as conn:
         version, changed_at = writes.current_data_version(conn)
     # The change time too: a restored backup (store/backup.py) may repeat a version number, never its time.
-    return engine.url.render_as_string(hide_password=False), f"{version}@{changed_at}", start, end
+    return engine.url.render_as_string(hide_password=False), f"{version}@{changed_at}"
+
+
+def _key(engine: Engine, start: date, end: date):
+    if end < start:
+        raise ValueError(f"period ends ({end}) before it starts ({start})")
+    return (*_store(engine), start, end)
 
 
 def measure_frame(engine: Engine, start: date, end: date) -> pd.DataFrame:

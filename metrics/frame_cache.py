@@ -30,10 +30,13 @@ Frames = tuple[pd.DataFrame, ...]
 MAGIC = b"IOCF1"
 
 
+def database_name(database_url: str) -> str:
+    """The store as the cache names it: a hash, so its URL (and password) never reaches Redis."""
+    return hashlib.sha256(database_url.encode()).hexdigest()[:16]
+
+
 def cache_key(database_url: str, version: str, start: date, end: date) -> str:
-    """The database is named by a hash: its URL (and password) never reaches Redis."""
-    database = hashlib.sha256(database_url.encode()).hexdigest()[:16]
-    return f"frame:{database}:{version}:{start.isoformat()}:{end.isoformat()}".replace(" ", "T")
+    return f"frame:{database_name(database_url)}:{version}:{start.isoformat()}:{end.isoformat()}".replace(" ", "T")
 
 
 def encode(frames: Frames) -> bytes:

@@ -4,8 +4,8 @@ took 300–600 ms and a wall's redraw ~0.9 s on the first request after a new da
 
 Started in each gunicorn worker (gunicorn.conf.py post_fork). It asks the store's data version every few
 seconds (one indexed read) and calls metrics.frame.warm on a change; with Redis one worker computes and the
-others read its frames, without Redis each worker fills its own cache. The sources page's exact record
-counts are counted ahead too, in a worker whose sources page was opened in the last hour.
+others read its frames, without Redis each worker fills its own cache. Pages with costly parts of their own
+register them with `after_new_data` (the wall's panels, the sources page's record counts).
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = 5.0  # seconds between two looks at the data version
 
 # What else is prepared after new data, once the frames are: fn(engine), registered by the module that owns
-# it (callbacks/wall.py: the panels city-wide walls showed lately), by name so a re-import replaces it.
+# it (callbacks/wall.py: the panels city-wide walls showed lately; callbacks/sources.py: the record counts),
+# by name so registering again replaces it.
 _AFTER_NEW_DATA: dict[str, Callable[[Engine], None]] = {}
 
 
@@ -44,11 +45,9 @@ def warm_all(engine: Engine) -> int:
     return computed
 
 
-def _run(database_url: str, sources_file: str | None, stop: threading.Event, every: float) -> None:
-    from ingest.sources import load_sources
-    from metrics.frame import WARM_WITHIN, data_version
+def _run(database_url: str, stop: threading.Event, every: float) -> None:
+    from metrics.frame import data_version
     from store.db import engine_for
-    from store.status import counts_read_within, source_status
 
     engine, seen = engine_for(database_url), None
     while not stop.wait(every):
@@ -57,8 +56,6 @@ def _run(database_url: str, sources_file: str | None, stop: threading.Event, eve
             if version != seen:
                 started = time.monotonic()
                 computed = warm_all(engine)
-                if counts_read_within(WARM_WITHIN):  # the sources page's exact counts (~1 s at 10M rows)
-                    source_status(engine, load_sources(sources_file), count_records=True)
                 if computed:
                     log.info("warmed %d KPI frame(s) for data version %s in %.2f s", computed, version,
                              time.monotonic() - started)
@@ -67,9 +64,8 @@ def _run(database_url: str, sources_file: str | None, stop: threading.Event, eve
             log.exception("warming the KPI frames failed; retrying in %.0f s", every)
 
 
-def start(database_url: str, sources_file: str | None = None, every: float = CHECK_EVERY) -> threading.Event:
+def start(database_url: str, every: float = CHECK_EVERY) -> threading.Event:
     """Start the warmer; set the returned event to stop it."""
     stop = threading.Event()
-    threading.Thread(target=_run, args=(database_url, sources_file, stop, every), name="frame-warmer",
-                     daemon=True).start()
+    threading.Thread(target=_run, args=(database_url, stop, every), name="frame-warmer", daemon=True).start()
     return stop

@@ -20,7 +20,7 @@ from ingest import pipeline
 from metrics import frame
 from metrics.frame_cache import LocalFrameCache, SharedFrameCache, decode, encode
 from store.db import engine_for
-from tests.conftest import IN_CI, at
+from tests.conftest import IN_CI, at, test_settings
 from tests.records import dossier, given, ticket
 
 REDIS_URL = os.environ.get("IOC_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -183,7 +183,10 @@ def test_the_warmer_thread_follows_the_data_version(store, monkeypatch):
     day = at("2025-07-01 00:00").date()
     frame.kpi_frame(engine, day, day.replace(day=31))
     status.source_status(engine, [SOURCE_OF_D9], count_records=True)  # the sources page, opened once
-    monkeypatch.setattr("ingest.sources.load_sources", lambda path=None: [SOURCE_OF_D9])  # the configured sources
+    from app import create_app
+
+    create_app(test_settings(store))  # the pages register what they prepare after new data (the sources page)
+    monkeypatch.setattr("callbacks.sources.load_sources", lambda path=None: [SOURCE_OF_D9])  # configured sources
     warmed = []
     original = frame.warm
     monkeypatch.setattr(frame, "warm", lambda e: warmed.append(frame.data_version(e)) or original(e))
