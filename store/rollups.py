@@ -289,6 +289,11 @@ def capture_versions(conn: Connection, kind: str, source: str, ids: list[str], s
         cursor.close()
 
 
+def captured_sum(kind: str, where: str) -> str:
+    """SQL summing the signs of the captured versions matching `where`: the batch's net change in such records."""
+    return f"(SELECT COALESCE(SUM(sign), 0) FROM {_delta_table(kind)} WHERE {where})"
+
+
 @lru_cache(maxsize=8)
 def _delta_statements(kind: str, dialect: str) -> list[tuple[Table, object, object]]:
     """(daily table, add the delta's sums, delete the rows left without events) per daily table."""

@@ -181,7 +181,8 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
     daily rollups never disagree with the committed records; the stocks and months of the returned days
     are left to store.rollups.refresh_stocks. `stages` gets the seconds the deltas took ("deltas"). With
     `pending`, a batch's own rollup rows are appended there instead, for the caller to add (summed with other
-    batches', rollups.merge_contributions) before it commits."""
+    batches', rollups.merge_contributions) before it commits. The records the batch newly holds are added to
+    its source's counts in source_states (`_count_held`, issue 8)."""
     if not prepared.rows:
         return 0, set()
     upsert = UPSERTS[prepared.kind]
@@ -190,10 +191,13 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
     touched = set(prepared.days)
     if deltas:
         started = time.perf_counter()
-        replaced = rollups.capture_versions(conn, kind, source, prepared.ids, -1) > 0
+        before = rollups.capture_versions(conn, kind, source, prepared.ids, -1)
+        replaced = before > 0
         spent = time.perf_counter() - started
-    elif prepared.kind in ROLLUP_DAYS:
-        touched |= _previous_days(conn, upsert, source, prepared.ids)
+    else:
+        if prepared.kind in ROLLUP_DAYS:
+            touched |= _previous_days(conn, upsert, source, prepared.ids)
+        _count_held(conn, source, upsert, prepared, "before")
     # None of the ids is stored (looked up in this transaction) and none repeats (contributions are only made
     # then): every row is new, so it is inserted as the floor does. Should another writer store one of these
     # ids meanwhile, the unique key refuses the insert and the pull fails, to be done again; nothing is lost.
@@ -212,6 +216,10 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
                 stored += max(cursor.rowcount, 0)  # both drivers sum the rows changed over the batch
     finally:
         cursor.close()
+    if all_new:
+        _count_held(conn, source, upsert, prepared, "new")
+    elif not deltas and upsert.table is tickets:
+        _count_held(conn, source, upsert, prepared, "after")
     if deltas:
         started = time.perf_counter()
         if all_new:  # its own rollup rows are the whole delta
@@ -220,11 +228,79 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
             else:
                 touched |= rollups.add_contributions(conn, prepared.contributions)
         else:
-            rollups.capture_versions(conn, kind, source, prepared.ids, 1)
+            after = rollups.capture_versions(conn, kind, source, prepared.ids, 1)
+            _count_held(conn, source, upsert, prepared, "captured", after - before)  # before the deltas are cleared
             touched |= rollups.apply_deltas(conn, kind, replaced)
         if stages is not None:
             stages["deltas"] = stages.get("deltas", 0.0) + spent + time.perf_counter() - started
     return stored, touched
+
+
+def _count_held(conn: Connection, source: str, upsert: _Upsert, prepared: Prepared, step: str,
+                inserted: int = 0) -> None:
+    """Add the batch's change in records held (and tickets without a commune) to its source_states row: one
+    UPDATE in the batch's transaction, so the counts never disagree with the committed records (issue 8: the
+    sources page counted them with count(*) on view). A newer version replacing an older one adds nothing.
+    `step`: "new" (every row inserted), "captured" (deltas: `inserted` = stored versions after minus before;
+    tickets from the captured signs), "before" / "after" the upsert without deltas (the batch's keys looked up)."""
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    tickets_kind = upsert.table is tickets
+    held, unassigned, params = None, None, []
+    if step == "new":
+        held, params = mark, [len(prepared.rows)]
+        if tickets_kind:
+            at = upsert.columns.index("unit_code")
+            unassigned = mark
+            params.append(sum(1 for row in prepared.rows if row[at] is None))
+    elif step == "captured":
+        held, params = mark, [inserted]
+        if tickets_kind:
+            unassigned = rollups.captured_sum("ticket", "unit_code IS NULL")
+    else:
+        keys, key_params = _batch_keys(upsert, prepared, sqlite)
+        among = _stored_among(upsert, sqlite)
+        if step == "before":
+            held, params = f"{mark} - ({among})", [len(keys), *key_params, source]
+        if tickets_kind:
+            unassigned = f"{'-' if step == 'before' else ''}({among} AND unit_code IS NULL)"
+            params += [*key_params, source]
+    sets = ([f"records_held = records_held + {held}"] if held else []) + \
+        ([f"unassigned_tickets = unassigned_tickets + {unassigned}"] if unassigned else [])
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(f"UPDATE source_states SET {', '.join(sets)} WHERE source = {mark}", (*params, source))
+        if cursor.rowcount != 1:  # pipeline._start_run adds the row: writing without it would lose the count
+            raise LookupError(f"no source_states row for source {source!r}: its records cannot be counted")
+    finally:
+        cursor.close()
+
+
+def _batch_keys(upsert: _Upsert, prepared: Prepared, sqlite: bool) -> tuple[set, list]:
+    """The batch's distinct keys (within the source) and the parameters `_stored_among` binds for them."""
+    if upsert.table is document_counts:  # rows begin (source, unit_code, day, direction)
+        keys = {row[1:4] for row in prepared.rows}
+        return keys, ([json.dumps([list(k) for k in keys])] if sqlite else [list(c) for c in zip(*keys)])
+    keys = set(prepared.ids)
+    return keys, [json.dumps(list(keys)) if sqlite else list(keys)]
+
+
+def _stored_among(upsert: _Upsert, sqlite: bool) -> str:
+    """SQL counting the stored rows of a batch's keys (key parameters first, then the source), through the
+    unique key's index: one parameter for all the keys, as in `_previous_days`."""
+    if upsert.table is not document_counts:
+        id_col = upsert.key[1]
+        return (f"SELECT count(*) FROM {upsert.table.name} WHERE "
+                + (f"{id_col} IN (SELECT value FROM json_each(?)) AND source = ?" if sqlite else
+                   f"{id_col} = ANY(%s) AND source = %s"))
+    if sqlite:
+        # CROSS JOIN: SQLite then reads the keys first and looks each up (else it may scan the source's rows)
+        return ("SELECT count(*) FROM json_each(?) k CROSS JOIN document_counts d ON d.source = ? AND "
+                "d.unit_code = json_extract(k.value, '$[0]') AND d.day = json_extract(k.value, '$[1]') AND "
+                "d.direction = json_extract(k.value, '$[2]')")
+    return ("SELECT count(*) FROM unnest(%s::text[], %s::date[], %s::text[]) AS k(unit_code, day, direction) "
+            "JOIN document_counts d ON (d.unit_code, d.day, d.direction) = (k.unit_code, k.day, k.direction) "
+            "WHERE d.source = %s")
 
 
 def _insert_new(cursor, upsert: _Upsert, rows: list[tuple], postgresql: bool) -> int:

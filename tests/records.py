@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import text
+
 from ingest.connectors.base import Batch, Connector, register
 from ingest.contracts import RecordKind
 from ingest.sources import SourceConfig
@@ -52,3 +54,19 @@ def later(row: dict, **changes) -> dict:
     if "updated_at" not in changes:
         new["updated_at"] = row["updated_at"] + timedelta(hours=1)
     return new
+
+
+def assert_held_exact(engine) -> dict:
+    """The records held and tickets without a commune that source_states keeps per source (issue 8) equal
+    exact counts of the stored records, and every record is held by a source; returns {source: (held, unassigned)}."""
+    counted = " + ".join(f"(SELECT count(*) FROM {t} WHERE {t}.source = s.source)"
+                         for t in ("dossiers", "tickets", "document_counts"))
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            f"SELECT source, records_held, unassigned_tickets, {counted}, (SELECT count(*) FROM tickets "
+            "WHERE tickets.source = s.source AND unit_code IS NULL) FROM source_states s ORDER BY source")).all()
+        everything = conn.execute(text("SELECT (SELECT count(*) FROM dossiers) + (SELECT count(*) FROM tickets) "
+                                       "+ (SELECT count(*) FROM document_counts)")).scalar_one()
+    assert [(r[0], r[1], r[2]) for r in rows] == [(r[0], r[3], r[4]) for r in rows]
+    assert sum(r[1] for r in rows) == everything
+    return {r[0]: (r[1], r[2]) for r in rows}

@@ -21,6 +21,7 @@ from store.schema import dossiers, ingest_runs, quarantine, source_states, ticke
 from store.status import source_status
 from tests.conftest import at
 from tests.fault_server import FaultServer, portal_dossier, service_request
+from tests.records import assert_held_exact
 
 UNTIL = at("2025-07-10 00:00")
 N, PAGE = 120, 25  # five pages
@@ -57,6 +58,7 @@ def test_transient_faults_are_retried_and_nothing_is_lost(engine, faults):
         assert len(server.requests) == N // PAGE + 1 + len(faults)
     assert store_state(engine) == {"stored": N, "distinct": N, "quarantined": {}}
     assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (N, N, 0)
+    assert assert_held_exact(engine) == {"portal": (N, 0)}
 
 
 def test_a_fault_past_the_retries_fails_the_pull_keeps_what_committed_and_the_next_pull_completes(engine):
@@ -66,6 +68,7 @@ def test_a_fault_past_the_retries_fails_the_pull_keeps_what_committed_and_the_ne
         failed = pipeline.pull(engine, source, until=UNTIL)
         assert failed.status == "failed" and "HTTP 500" in failed.error
         assert store_state(engine)["stored"] == 2 * PAGE  # the committed pages stay
+        assert assert_held_exact(engine) == {"portal": (2 * PAGE, 0)}  # and only they are counted
         with engine.connect() as conn:
             assert conn.execute(select(source_states.c.watermark)).scalar_one() is None  # the window is redone
         status = source_status(engine, [source], at=UNTIL)[0]
@@ -74,6 +77,7 @@ def test_a_fault_past_the_retries_fails_the_pull_keeps_what_committed_and_the_ne
         assert again.status == "ok"
     assert store_state(engine) == {"stored": N, "distinct": N, "quarantined": {}}
     assert again.rows_stored == N - 2 * PAGE  # the pages already held were not written again
+    assert assert_held_exact(engine) == {"portal": (N, 0)}
 
 
 def test_authentication_failure_is_not_retried(engine, monkeypatch):
@@ -126,6 +130,7 @@ def test_duplicates_and_out_of_order_versions_keep_the_newest(engine):
         status = conn.execute(select(dossiers.c.status).where(dossiers.c.dossier_id == "H00001")).scalar_one()
     assert status == "completed"
     assert store_state(engine) == {"stored": 29, "distinct": 29, "quarantined": {}}
+    assert assert_held_exact(engine) == {"portal": (29, 0)}
 
 
 def test_schema_drift_quarantines_the_drifted_rows_and_a_fixed_mapping_replays_them(engine):
@@ -147,6 +152,7 @@ def test_schema_drift_quarantines_the_drifted_rows_and_a_fixed_mapping_replays_t
         assert (replay.status, replay.rows_read, replay.rows_stored, replay.rows_quarantined) == ("ok", 60, 60, 0)
     state = store_state(engine)
     assert (state["stored"], state["distinct"], len(state["quarantined"])) == (N, N, 60)
+    assert assert_held_exact(engine) == {"portal": (N, 0)}
 
 
 def test_personal_data_is_never_stored_even_inside_free_text(engine):
@@ -190,6 +196,7 @@ def test_open311_ids_as_numbers_or_strings_windows_within_limits_and_an_unassign
     assert reasons == ["row: Value error, neither unit_code nor lat/long"]
     status = source_status(engine, [source], at=UNTIL)[0]
     assert (status["unassigned_tickets"], status["rows_quarantined"], status["rows_stored"]) == (1, 1, 34)
+    assert assert_held_exact(engine) == {"hotline": (34, 1)}
 
 
 def test_a_worker_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(db_url, tmp_path):
@@ -227,6 +234,7 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(db
     with engine.connect() as conn:
         runs = conn.execute(select(ingest_runs.c.status, ingest_runs.c.error).order_by(ingest_runs.c.id)).all()
     assert [r.status for r in runs] == ["failed", "ok"] and "interrupted" in runs[0].error
+    assert assert_held_exact(engine) == {"portal": (n, 0)}  # the killed batch's count went with its records
 
 
 @pytest.mark.parametrize("moved", [1, PAGE + 3], ids=["one-record", "more-than-a-page"])
@@ -249,3 +257,4 @@ def test_records_updated_upstream_during_a_pull_skip_nothing(engine, moved):
     with engine.connect() as conn:
         completed = conn.execute(select(func.count()).where(dossiers.c.status == "completed")).scalar_one()
     assert completed == moved
+    assert assert_held_exact(engine) == {"portal": (N, 0)}

@@ -9,7 +9,7 @@ from store.schema import (dossier_backlog_daily, dossier_daily, dossier_due_flow
                           dossier_duration_monthly, dossier_unit_daily, dossier_unit_monthly, ticket_backlog_daily,
                           ticket_daily, ticket_due_flow, ticket_unit_daily, ticket_unit_monthly)
 from tests.conftest import at, demo_source
-from tests.records import dossier, given, later, ticket
+from tests.records import assert_held_exact, dossier, given, later, ticket
 
 TABLES = (dossier_daily, dossier_unit_daily, dossier_duration_daily, dossier_due_flow, dossier_backlog_daily,
           dossier_unit_monthly, dossier_duration_monthly, ticket_daily, ticket_unit_daily, ticket_due_flow,
@@ -53,6 +53,7 @@ def test_versions_that_move_days_leave_the_rollups_as_a_recompute_would(engine):
                       later(tickets_first[1], closed_at=at("2025-07-05 11:00"), rating=5)]
     pipeline.pull(engine, given([("dossier", second), ("ticket", tickets_second)]), until=at("2025-07-11 00:00"))
     assert_same_as_a_recompute(engine)
+    assert assert_held_exact(engine) == {"upstream": (7, 0)}  # five dossiers, two tickets (N is quarantined)
 
 
 def test_demo_pulls_with_status_changes_leave_the_rollups_as_a_recompute_would(engine):
@@ -60,3 +61,4 @@ def test_demo_pulls_with_status_changes_leave_the_rollups_as_a_recompute_would(e
     pipeline.pull(engine, source, until=at("2025-09-08 09:00"))
     pipeline.pull(engine, source, until=at("2025-09-11 18:00"))
     assert_same_as_a_recompute(engine)
+    assert assert_held_exact(engine)["demo"][0] > 0  # dossiers, tickets and documents, new and changed

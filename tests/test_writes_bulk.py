@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
 from hypothesis import given as hypothesis_given, settings, strategies as st
 from sqlalchemy import select
 
@@ -12,9 +13,17 @@ from ingest import pipeline
 from ingest.connectors.mapping import contract_fields, normalise, project
 from ingest.contracts import Dossier, RecordKind
 from store import writes
-from store.schema import dossiers
+from store.schema import dossiers, source_states
 from tests.conftest import at
-from tests.records import dossier, later
+from tests.records import assert_held_exact, dossier, later
+
+
+@pytest.fixture
+def engine(engine):
+    """Source "s" registered, as a pull registers its source: writes count its records there (issue 8)."""
+    with engine.begin() as conn:
+        conn.execute(source_states.insert().values(source="s", kind="given_rows"))
+    return engine
 
 
 def _records(rows: list[dict]) -> list[Dossier]:
@@ -55,6 +64,7 @@ def test_a_batch_upsert_replaces_only_older_versions_and_counts_exactly(engine):
     with engine.begin() as conn:
         stored, _ = writes.store_records(conn, "s", RecordKind.dossier, _records([v2, v1, dossier("D10")]))
     assert stored == 2 and _held(engine)["D3"][0] == "completed"
+    assert assert_held_exact(engine) == {"s": (8, 0)}  # D0–D5, D9, D10
 
 
 def test_two_batches_in_one_transaction_count_each_row_once(engine):
@@ -66,6 +76,7 @@ def test_two_batches_in_one_transaction_count_each_row_once(engine):
         b = writes.store_records(conn, "s", RecordKind.dossier, _records(b_rows))[0]
     held = _held(engine)
     assert (a, b, len(held), held["A0"][0]) == (3, 4, 6, "supplement_requested")
+    assert assert_held_exact(engine) == {"s": (6, 0)}
 
 
 def test_a_batch_that_rolled_back_does_not_break_the_next(engine):
@@ -79,6 +90,7 @@ def test_a_batch_that_rolled_back_does_not_break_the_next(engine):
     with engine.begin() as conn:
         assert writes.store_records(conn, "s", RecordKind.dossier, rows)[0] == 1
     assert list(_held(engine)) == ["R1"]
+    assert assert_held_exact(engine) == {"s": (1, 0)}  # the rolled-back batch's count went with it
 
 
 def test_batch_validation_gives_what_row_by_row_validation_gives():
