@@ -5,7 +5,7 @@ took 300–600 ms and a wall's redraw ~0.9 s on the first request after a new da
 Started in each gunicorn worker (gunicorn.conf.py post_fork). It asks the store's data version every few
 seconds (one indexed read) and calls metrics.frame.warm on a change; with Redis one worker computes and the
 others read its frames, without Redis each worker fills its own cache. Pages with costly parts of their own
-register them with `after_new_data` (the wall's panels, the sources page's record counts).
+register them with `after_new_data` (the wall's panels).
 """
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = 5.0  # seconds between two looks at the data version
 
 # What else is prepared after new data, once the frames are: fn(engine), registered by the module that owns
-# it (callbacks/wall.py: the panels city-wide walls showed lately; callbacks/sources.py: the record counts),
-# by name so registering again replaces it.
+# it (callbacks/wall.py: the panels city-wide walls showed lately), by name so registering again replaces it.
 _AFTER_NEW_DATA: dict[str, Callable[[Engine], None]] = {}
 
 

@@ -1,71 +1,31 @@
 """What the store knows about each source: last run, last success, lag, rows stored and quarantined."""
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy import Engine, func, select
 
 from ingest.sources import SourceConfig
 from metrics.time import now
-from store.schema import document_counts, dossiers, ingest_runs, quarantine, source_states, tickets
+from store.schema import ingest_runs, quarantine, source_states
 from store.writes import current_data_version
-
-
-def _records_held(conn, source: str) -> int:
-    return sum(conn.execute(select(func.count()).select_from(t).where(t.c.source == source)).scalar_one()
-               for t in (dossiers, tickets, document_counts))
-
-
-def _unassigned(conn, source: str) -> int:
-    """Tickets a source gave without a commune: no ward code, and lat/long outside the city."""
-    return conn.execute(select(func.count()).select_from(tickets)
-                        .where(tickets.c.source == source, tickets.c.unit_code.is_(None))).scalar_one()
-
-
-_COUNTING = threading.Lock()
-_COUNTS_READ = {"at": -1e9}  # when this process last served exact counts (metrics/warm.py primes them)
-
-
-def counts_read_within(seconds: float) -> bool:
-    """Whether a page asked this process for exact counts lately: only then are they counted ahead."""
-    return time.monotonic() - _COUNTS_READ["at"] < seconds
-
-
-@lru_cache(maxsize=8)
-def _counts(url: str, version: str, names: tuple[str, ...]) -> tuple[dict, dict]:
-    """Exact counts, once per data version and process: they change only with a batch, and counting ten
-    million dossiers took the sources page ~5 s a view (issue 8's load test)."""
-    from store.db import engine_for
-
-    with engine_for(url).connect() as conn:
-        return {n: _records_held(conn, n) for n in names}, {n: _unassigned(conn, n) for n in names}
 
 
 def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | None = None,
                   count_records: bool = True) -> list[dict]:
-    """One dict per source. `rows_stored` counts the records the store holds from it (an exact count
-    scans an index: the header passes count_records=False and gets the rows written by its runs instead;
-    `unassigned_tickets` is then None). `next_run_at` is when the scheduler is due to pull it next
-    (its last run's start plus its interval: the scheduler runs in another process)."""
+    """One dict per source. `rows_stored` is the records the store holds from it, kept exact by each batch
+    (source_states, store/writes.py; issue 8); with count_records=False (the header, /metrics, /readyz) it is
+    the rows written by its runs instead and `unassigned_tickets` is None. `next_run_at` is when the scheduler
+    is due to pull it next (its last run's start plus its interval: the scheduler runs in another process)."""
     at = at or now()
     with engine.connect() as conn:
         states = {r.source: r for r in conn.execute(select(source_states))}
         last_ids = select(func.max(ingest_runs.c.id)).group_by(ingest_runs.c.source).scalar_subquery()
         last_runs = {r.source: r for r in conn.execute(select(ingest_runs).where(ingest_runs.c.id.in_(last_ids)))}
-        totals = {r.source: r for r in conn.execute(
+        totals = {} if count_records else {r.source: r for r in conn.execute(
             select(ingest_runs.c.source, func.sum(ingest_runs.c.rows_stored).label("stored"))
             .group_by(ingest_runs.c.source))}
         quarantined = dict(conn.execute(select(quarantine.c.source, func.count()).group_by(quarantine.c.source)).all())
-        held, unassigned = {}, {}
-        if count_records:
-            _COUNTS_READ["at"] = time.monotonic()
-            version, changed_at = current_data_version(conn)
-            with _COUNTING:  # one count at a time: concurrent first views of a version wait for it, not redo it
-                held, unassigned = _counts(engine.url.render_as_string(hide_password=False),
-                                           f"{version}@{changed_at}", tuple(s.name for s in sources))
     out = []
     for s in sources:
         state, run = states.get(s.name), last_runs.get(s.name)
@@ -83,11 +43,11 @@ def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | No
             "lag_seconds": round((at - success).total_seconds()) if success else None,
             # A source loading for the first time is not stale: it has no last good data to be late with.
             "stale": (at - success > s.stale_after) if success else not (run is not None and run.status == "running"),
-            "rows_stored": held[s.name] if count_records else
+            "rows_stored": (state.records_held if state else 0) if count_records else
             int(totals[s.name].stored or 0) if s.name in totals else 0,
             "rows_quarantined": int(quarantined.get(s.name, 0)),
             "last_error": state.last_error if state else None,
-            "unassigned_tickets": unassigned.get(s.name),
+            "unassigned_tickets": (state.unassigned_tickets if state else 0) if count_records else None,
             "next_run_at": (run.started_at + s.every).isoformat() if run is not None else None,
         })
     return out
