@@ -43,7 +43,7 @@ from metrics.time import TZ  # noqa: E402
 from store import rollups, writes  # noqa: E402
 from store.db import engine_for  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
-from store.schema import dossiers  # noqa: E402
+from store.schema import dossiers, source_states  # noqa: E402
 
 SOURCE = "demo"
 PG_ADMIN = os.environ.get("IOC_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -96,6 +96,14 @@ def _write(conn, kind: RecordKind, rows: list[tuple]) -> None:
         raw.cursor().executemany(upsert.sql(conn.dialect.paramstyle), rows)
 
 
+def _hold(conn) -> None:
+    """The source registered as a pull registers it, and its records held counted (the bulk writes go around
+    store_prepared, which counts them at ingest; issue 8): the sources page reads them."""
+    if conn.execute(select(source_states.c.source).where(source_states.c.source == SOURCE)).first() is None:
+        conn.execute(source_states.insert().values(source=SOURCE, kind="demo"))
+    writes.recount_held(conn)
+
+
 def build(url: str, scale: float, start: date) -> None:
     """Migrate, write every day's records in bulk, then the product's rollups over all of them."""
     upgrade(url)
@@ -122,6 +130,7 @@ def build(url: str, scale: float, start: date) -> None:
                       flush=True)
     t1 = time.perf_counter()
     with engine.begin() as conn:
+        _hold(conn)
         rollups.rebuild_all(conn)
         writes.bump_data_version(conn)
     if not sqlite:
@@ -157,6 +166,7 @@ def copy_store(sqlite_url: str, url: str, since: date | None = None) -> None:
     source.close()
     t1 = time.perf_counter()
     with engine.begin() as conn:
+        _hold(conn)
         rollups.rebuild_all(conn)
         writes.bump_data_version(conn)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

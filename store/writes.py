@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from operator import attrgetter
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, select, text, update
 
 from ingest.contracts import RecordKind
 from metrics.time import now
@@ -274,6 +274,15 @@ def _count_held(conn: Connection, source: str, upsert: _Upsert, prepared: Prepar
             raise LookupError(f"no source_states row for source {source!r}: its records cannot be counted")
     finally:
         cursor.close()
+
+
+def recount_held(conn: Connection) -> None:
+    """Every source's records held and tickets without a commune from exact counts, one per source and table:
+    migration 0008, and stores written in bulk around store_prepared (bench/kpis.py)."""
+    held = " + ".join(f"(SELECT count(*) FROM {t} WHERE {t}.source = source_states.source)"
+                      for t in ("dossiers", "tickets", "document_counts"))
+    conn.execute(text(f"UPDATE source_states SET records_held = {held}, unassigned_tickets = (SELECT count(*) "
+                      "FROM tickets WHERE tickets.source = source_states.source AND tickets.unit_code IS NULL)"))
 
 
 def _batch_keys(upsert: _Upsert, prepared: Prepared, sqlite: bool) -> tuple[set, list]:

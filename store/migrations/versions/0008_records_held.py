@@ -21,13 +21,9 @@ def upgrade() -> None:
     with op.batch_alter_table("source_states") as batch:
         batch.add_column(sa.Column("records_held", sa.BigInteger(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("unassigned_tickets", sa.BigInteger(), nullable=False, server_default="0"))
-    op.execute(
-        "UPDATE source_states SET "
-        "records_held = (SELECT count(*) FROM dossiers WHERE dossiers.source = source_states.source)"
-        " + (SELECT count(*) FROM tickets WHERE tickets.source = source_states.source)"
-        " + (SELECT count(*) FROM document_counts WHERE document_counts.source = source_states.source), "
-        "unassigned_tickets = (SELECT count(*) FROM tickets "
-        "WHERE tickets.source = source_states.source AND tickets.unit_code IS NULL)")
+    from store.writes import recount_held
+
+    recount_held(op.get_bind())
 
 
 def downgrade() -> None:
