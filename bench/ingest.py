@@ -80,22 +80,27 @@ def source(url: str, page_size: int):
 
 
 def driver_rows(src, until: datetime, sqlite: bool, profile: bool) -> list[tuple]:
-    """The driver rows the pipeline writes, from the same pages (untimed; fills the server's page cache)."""
+    """The driver rows the pipeline writes, from the same pages: the same parts of the window as the preparing
+    processes read (untimed; fills the server's page cache). A record the parts' overlaps read twice is kept
+    once, as the pipeline stores it once."""
     from ingest import pipeline
 
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
-    rows = []
-    for batch in pipeline.prepared_batches(src, None, until, sqlite):
-        if batch.rejected:
-            raise SystemExit(f"the feed sent {len(batch.rejected)} rows the contract refuses: {batch.rejected[0]}")
-        rows.extend(batch.prepared.rows)
+    rows = {}
+    parts = pipeline.PREPARING_PROCESSES
+    for part in range(parts):
+        for batch in pipeline.prepared_batches(src, None, until, sqlite, part, parts):
+            if batch.rejected:
+                raise SystemExit(f"the feed sent {len(batch.rejected)} rows the contract refuses: "
+                                 f"{batch.rejected[0]}")
+            rows.update((row[1], row) for row in batch.prepared.rows)  # (source, dossier_id, …)
     if profiler:
         profiler.disable()
         print("profile of fetch → map → validate → prepare (in one process), by own time:")
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(15)
-    return rows
+    return list(rows.values())
 
 
 def insert_sql(paramstyle_mark: str) -> tuple[str, tuple[str, ...]]:
@@ -152,7 +157,7 @@ def run_pipeline(url: str, src, until: datetime, expected: int):
     result = pipeline.pull(engine, src, until=until)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the preparing process, joined by now
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the preparing processes, joined by now
     result.cpu = {"writer": cpu, "preparing": (children.ru_utime + children.ru_stime)
                   - (children_before.ru_utime + children_before.ru_stime)}
     if result.status != "ok":
@@ -167,13 +172,15 @@ def run_pipeline(url: str, src, until: datetime, expected: int):
 
 
 def report(db: str, n: int, floor_s: float, floor_how: str, result, seconds: float) -> dict:
+    from ingest.pipeline import PREPARING_PROCESSES
+
     floor_rate, rate = n / floor_s, n / seconds
     print(f"  {db}: floor ({floor_how}) {floor_rate:>10,.0f} rows/s   ({floor_s:6.1f} s)")
     print(f"  {db}: pipeline           {rate:>10,.0f} rows/s   ({seconds:6.1f} s)   "
           f"= {100 * rate / floor_rate:.0f} % of the floor")
     stages = result.stages
     print("  where the time goes (seconds"
-          + ("; fetch, validate and prepare ran in a second process beside the writer, so the sum exceeds the "
+          + (f"; fetch, validate and prepare ran in {PREPARING_PROCESSES} processes beside the writer, so the sum exceeds the "
              "wall time):" if result.prepared_in_subprocess else ", all in one process):"))
     for name, label in (("http", "HTTP + JSON parse + mapping"), ("validate", "validate (pydantic) + privacy scrub"),
                         ("prepare", "prepare (driver rows)"), ("write", "write (upsert, commit)"),
@@ -182,7 +189,8 @@ def report(db: str, n: int, floor_s: float, floor_how: str, result, seconds: flo
         print(f"    {label:<38}{stages.get(name, 0.0):7.1f}")
     print(f"    {'wall':<38}{seconds:7.1f}")
     print(f"  CPU seconds: this process (writing) {result.cpu['writer']:.1f}"
-          + (f", the preparing process {result.cpu['preparing']:.1f}" if result.prepared_in_subprocess else ""),
+          + (f", the {PREPARING_PROCESSES} preparing processes {result.cpu['preparing']:.1f}"
+             if result.prepared_in_subprocess else ""),
           flush=True)
     return {"db": db, "floor": floor_rate, "pipeline": rate}
 

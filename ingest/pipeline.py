@@ -108,6 +108,7 @@ class PreparedBatch:
     on_committed: object = None  # the connector's callback (never crosses a process: see _produce)
     stages: dict | None = None  # seconds spent on this batch: http (fetch and map), validate, prepare
     followed: bool = False  # the next batch came within WRITE_SECONDS of its group's first: one transaction
+    part: int = 0  # which preparing process made it (_prepared_in_children)
 
 
 def _add(into: dict, stages: dict) -> None:
@@ -119,7 +120,9 @@ def _add(into: dict, stages: dict) -> None:
 # within WRITE_SECONDS of the first (so the dashboard still fills in as it goes); on SQLite with a larger
 # page cache and fewer WAL checkpoints. Each commit rewrote the index pages its batch dirtied (measured on
 # 200,000 dossiers: 40 transactions 3.5 s; 10 transactions with a 64 MiB cache 1.9 s; the floor 2.6 s).
-WRITE_ROWS = 40_000
+# Larger groups also share more rollup rows (200,000 dossiers on PostgreSQL, issue 3: groups of 40,000 made
+# 141,381 rollup rows, added in 1.01 s; of 100,000, 107,906 in 0.67 s).
+WRITE_ROWS = 100_000
 WRITE_SECONDS = 2.0
 SQLITE_WRITE_PRAGMAS = {"cache_size": -65536, "wal_autocheckpoint": 16384}  # 64 MiB of cache; 64 MiB of WAL
 
@@ -160,9 +163,11 @@ def _rollup_seconds(stages: dict) -> float:
 
 
 def prepared_batches(source: SourceConfig, since: datetime | None, until: datetime,
-                     sqlite: bool) -> Iterator[PreparedBatch]:
-    """The source's batches, validated and converted to driver rows: everything but the writing."""
-    batches = connector_for(source).pull(since, until)
+                     sqlite: bool, part: int = 0, parts: int = 1) -> Iterator[PreparedBatch]:
+    """The source's batches (part `part` of `parts`: Connector.pull_part), validated and converted to driver
+    rows: everything but the writing."""
+    connector = connector_for(source)
+    batches = connector.pull(since, until) if parts == 1 else connector.pull_part(since, until, part, parts)
     try:
         while True:
             started = time.perf_counter()
@@ -182,6 +187,11 @@ def prepared_batches(source: SourceConfig, since: datetime | None, until: dateti
 
 _DONE = "done"
 PRODUCER_QUEUE = 8  # batches prepared ahead of the writer: bounds the memory a backfill holds
+# Preparing processes on a backfill, each with its part of the window (Connector.pull_part): one a core, as
+# preparing costs more than writing (issue 3, a million dossiers on 2 cores: ~27 CPU seconds of preparing
+# against ~22 of writing on SQLite).
+PREPARING_PROCESSES = max(1, min(os.cpu_count() or 1, 4))
+PREPARING_NICENESS = 10
 
 
 def _hand_over(out, item, parent: int) -> None:
@@ -193,30 +203,43 @@ def _hand_over(out, item, parent: int) -> None:
                 os._exit(1)
 
 
-def _produce(source: SourceConfig, since, until, sqlite: bool, out, parent: int | None = None) -> None:
-    """In a child process: prepare batches and hand them over; the parent writes them."""
+def _produce(source: SourceConfig, since, until, sqlite: bool, out, parent: int | None = None,
+             part: int = 0, parts: int = 1) -> None:
+    """In a child process: prepare part `part` of `parts` of the batches and hand them over, each with its
+    part's number; the parent writes them."""
     parent = parent or os.getppid()
+    # Below the writer (and the web workers): the writer is the pull's critical path, and preparing ahead of it
+    # only fills the queue. On 2 cores three equal processes gave the writer two thirds of a core (issue 3).
+    os.nice(PREPARING_NICENESS)
     # A page makes ~100,000 container objects that die by reference counting: the cyclic collector's passes
-    # over them were ~15 % of preparing (measured). Here (a process of its own) it runs once a batch instead.
+    # over them were ~15 % of preparing (measured). Here (a process of its own) it runs once in 10 batches
+    # instead (once a batch it still cost ~1.3 µs a dossier: each pass walks the batch still being handed over).
     gc.disable()
     try:
-        for done, item in enumerate(prepared_batches(source, since, until, sqlite), start=1):
+        for done, item in enumerate(prepared_batches(source, since, until, sqlite, part, parts), start=1):
             item.on_committed = None  # a callback cannot be pickled; kinds prepared here use none
+            item.part = part
             _hand_over(out, item, parent)
-            gc.collect(2 if done % 20 == 0 else 1)
-        _hand_over(out, _DONE, parent)
+            if done % 10 == 0:
+                gc.collect(2 if done % 50 == 0 else 1)
+        _hand_over(out, (_DONE, part), parent)
     except BaseException as exc:  # the parent records it as the pull's failure
         _hand_over(out, RuntimeError(f"{type(exc).__name__}: {exc}"), parent)
 
 
-def _prepared_in_child(source: SourceConfig, since, until, sqlite: bool) -> Iterator[PreparedBatch]:
-    """Preparing (generate, validate, convert) costs more than writing: on a backfill it runs in a second
-    process so both cores work (measured: the demo's history loads ~1.6× faster)."""
+def _prepared_in_children(source: SourceConfig, since, until, sqlite: bool,
+                          parts: int = 1) -> Iterator[PreparedBatch]:
+    """Preparing (generate, validate, convert) costs more than writing: on a backfill it runs in `parts`
+    processes beside the writer, each with its part of the window (measured: the demo's history loads ~1.6×
+    faster with one; issue 3: a million dossiers over HTTP on SQLite in 28.3 s with two, niced, against
+    30.8 s with one). A batch's progress is the mean over the parts."""
     context = multiprocessing.get_context("spawn")  # no fork: the scheduler process has threads
-    out = context.Queue(maxsize=PRODUCER_QUEUE)
-    child = context.Process(target=_produce, args=(source, since, until, sqlite, out, os.getpid()), daemon=True,
-                            name=f"prepare:{source.name}")
-    child.start()
+    out = context.Queue(maxsize=PRODUCER_QUEUE * parts)
+    children = [context.Process(target=_produce, args=(source, since, until, sqlite, out, os.getpid(), part, parts),
+                                daemon=True, name=f"prepare:{source.name}:{part}") for part in range(parts)]
+    for child in children:
+        child.start()
+    progress, running = [0.0] * parts, parts
     # A batch is handed on when the next one has arrived (then `followed`: the writer may put both in one
     # transaction) or when the group it starts has waited WRITE_SECONDS (then the writer commits).
     held, deadline = None, 0.0
@@ -230,16 +253,24 @@ def _prepared_in_child(source: SourceConfig, since, until, sqlite: bool) -> Iter
                     yield held
                     held = None
                     continue
-                if not child.is_alive():
-                    raise RuntimeError(f"the preparing process of {source.name} died (exit code {child.exitcode})")
+                dead = [c for c in children if not c.is_alive()]
+                if any(c.exitcode for c in dead) or len(dead) == parts:
+                    raise RuntimeError(f"a preparing process of {source.name} died (exit codes "
+                                       f"{', '.join(str(c.exitcode) for c in dead)})")
                 continue
-            if isinstance(item, BaseException) or item == _DONE:
+            if isinstance(item, tuple) and item[0] == _DONE:
+                progress[item[1]], running = 1.0, running - 1
+                if running:
+                    continue
+            if isinstance(item, BaseException) or not running:
                 if held is not None:  # what was prepared before the fault or the end is written first
                     held.followed = False
                     yield held
                 if isinstance(item, BaseException):
                     raise item
                 return
+            progress[item.part] = item.progress
+            item.progress = sum(progress) / parts
             if held is None:
                 deadline = time.monotonic() + WRITE_SECONDS
             else:
@@ -247,9 +278,11 @@ def _prepared_in_child(source: SourceConfig, since, until, sqlite: bool) -> Iter
                 yield held
             held = item
     finally:
-        if child.is_alive():
-            child.terminate()
-        child.join(timeout=10)
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+        for child in children:
+            child.join(timeout=10)
 
 
 def _start_run(engine: Engine, source: SourceConfig, until: datetime,
@@ -296,17 +329,24 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
         connector = connector_for(source)
         in_child = connector.prepare_in_subprocess and connector.worth_a_subprocess(since, until)
         result.prepared_in_subprocess = in_child
-        batches = (_prepared_in_child if in_child else prepared_batches)(source, since, until, sqlite)
+        batches = (_prepared_in_children(source, since, until, sqlite, PREPARING_PROCESSES) if in_child
+                   else prepared_batches(source, since, until, sqlite))
+
+        # A backfill's batches are inserted as new without looking their ids up, until one turns out not to be.
+        assume_new = since is None
 
         def write(conn, group: list[PreparedBatch]) -> None:
-            nonlocal last_rollup, rollup_interval
+            nonlocal last_rollup, rollup_interval, assume_new
             writing, rolled = time.perf_counter(), _rollup_seconds(result.stages)
             outcomes, pending = [], []
             with conn.begin():
                 for batch in group:
                     kind = batch.prepared.kind
                     stored, days = writes.store_prepared(conn, source.name, batch.prepared, deltas=True,
-                                                        stages=result.stages, pending=pending)
+                                                        stages=result.stages, pending=pending,
+                                                        assume_new=assume_new)
+                    if batch.prepared.contributions is not None:  # insertable as new: was it?
+                        assume_new = batch.prepared.inserted_as_new
                     (dossier_days if kind is RecordKind.dossier else ticket_days).update(days)
                     quarantined = writes.quarantine_rows(conn, source.name, run_id, kind, batch.rejected)
                     result.rows_read += batch.read

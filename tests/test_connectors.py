@@ -72,6 +72,41 @@ def test_real_connectors_against_the_demo_server_store_what_the_demo_connector_s
     assert held(engine, dossiers, DOSSIER_COLUMNS, "portal") == held(engine, dossiers, DOSSIER_COLUMNS, "demo")
 
 
+def test_a_backfill_prepared_by_two_processes_stores_what_one_process_stores(engine, demo_server, monkeypatch):
+    """Issue 3: each preparing process reads its part of the window; together exactly the records, each once."""
+    demo_server.feed.fixed_clock = AS_OF
+    monkeypatch.setattr(pipeline, "PREPARING_PROCESSES", 2)
+    one = entry("portal-one", "dossier_api", url=f"{demo_server.url}/portal/dossiers", page_size=300,
+                prepare_in_subprocess=False)
+    two = entry("portal-two", "dossier_api", url=f"{demo_server.url}/portal/dossiers", page_size=300,
+                prepare_in_subprocess=True)
+    progress = []
+    first = pipeline.pull(engine, one, until=AS_OF)
+    second = pipeline.pull(engine, two, until=AS_OF, progress=lambda share, _: progress.append(share))
+    assert (first.status, second.status, first.prepared_in_subprocess, second.prepared_in_subprocess) == \
+        ("ok", "ok", False, True), second.error
+    reference = held(engine, dossiers, DOSSIER_COLUMNS, "portal-one")
+    assert len(reference) > 1000 and held(engine, dossiers, DOSSIER_COLUMNS, "portal-two") == reference
+    assert second.rows_stored == first.rows_stored == len(reference) and second.rows_quarantined == 0
+    assert progress == sorted(progress) and progress[-1] == 1.0
+
+
+@pytest.mark.parametrize("overlap", ["0", "5m"])
+def test_the_parts_of_a_window_cover_it(demo_server, overlap):
+    """A record on the edge between two slices is read by one of them at least (with no overlap too)."""
+    from ingest.connectors import connector_for
+
+    demo_server.feed.fixed_clock = AS_OF
+    connector = connector_for(entry("portal", "dossier_api", url=f"{demo_server.url}/portal/dossiers",
+                                    page_size=500, overlap=overlap))
+    whole = [r["dossier_id"] for b in connector.pull(None, AS_OF) for r in b.rows]
+    parts = [[r["dossier_id"] for b in connector.pull_part(None, AS_OF, part, 3) for r in b.rows] for part in range(3)]
+    assert len(whole) == len(set(whole)) > 1000
+    assert set().union(*parts) == set(whole)
+    if overlap == "0":
+        assert sum(map(len, parts)) == len(whole)
+
+
 def test_document_counts_as_csv(engine, demo_server):
     demo_server.feed.fixed_clock = AS_OF
     source = entry("documents-csv", "document_counts", url=f"{demo_server.url}/documents?format=csv",

@@ -62,3 +62,18 @@ def test_demo_pulls_with_status_changes_leave_the_rollups_as_a_recompute_would(e
     pipeline.pull(engine, source, until=at("2025-09-11 18:00"))
     assert_same_as_a_recompute(engine)
     assert assert_held_exact(engine)["demo"][0] > 0  # dossiers, tickets and documents, new and changed
+
+
+def test_a_backfill_reading_a_record_twice_undoes_the_insert_and_upserts(engine):
+    """A backfill inserts its batches as new without looking ids up (issue 3); a batch holding an id an earlier
+    batch stored (the parts' overlap, a re-read page) is undone to its savepoint and upserted instead."""
+    a, b = dossier("A", received="2025-07-01 08:00"), dossier("B", unit="26509", received="2025-07-02 08:00")
+    batches = [("dossier", [a, b]),
+               ("dossier", [later(a, status="completed", completed_at=at("2025-07-03 09:00")), b,
+                            dossier("C", received="2025-07-03 08:00")]),
+               ("dossier", [dossier("D", received="2025-07-04 08:00", due="2025-07-08 17:00")])]
+    result = pipeline.pull(engine, given(batches), until=at("2025-07-10 00:00"))
+    assert (result.status, result.rows_read) == ("ok", 6), result.error
+    assert result.rows_stored == 5  # A, B; A's newer version and C (B's equal re-read changes nothing); D
+    assert_same_as_a_recompute(engine)
+    assert assert_held_exact(engine) == {"upstream": (4, 0)}

@@ -48,6 +48,12 @@ class Connector(ABC):
         `since` is None on the first pull (a backfill of the whole history the source keeps).
         """
 
+    def pull_part(self, since: datetime | None, until: datetime, part: int, parts: int) -> Iterator[Batch]:
+        """Part `part` (0 … parts − 1) of `pull(since, until)`: the parts together give every record the
+        whole pull gives, so as many processes can prepare them side by side (issue 3). A kind that cannot
+        split its window gives it all as part 0."""
+        return self.pull(since, until) if part == 0 else iter(())
+
 
 def register(cls: type[Connector]) -> type[Connector]:
     KINDS[cls.kind] = cls

@@ -38,12 +38,17 @@ class DemoConnector(Connector):
         return date.fromisoformat(str(self.source.options["start"])) if "start" in self.source.options else DEMO_START
 
     def pull(self, since: datetime | None, until: datetime) -> Iterator[Batch]:
+        return self.pull_part(since, until, 0, 1)
+
+    def pull_part(self, since: datetime | None, until: datetime, part: int, parts: int) -> Iterator[Batch]:
+        """Every `parts`-th day of the window: a day's records are generated from that day alone."""
         until_day = until.astimezone(TZ).date()
         lookback = max(self.city.max_dossier_lifetime_days, self.city.max_ticket_lifetime_days)
         first = self.start if since is None else max(self.start, since.astimezone(TZ).date() - timedelta(days=lookback))
         days = [first + timedelta(days=i) for i in range((until_day - first).days + 1)]
         if since is None:
             days.reverse()  # a backfill loads the newest days first: the default views fill in within a minute
+        days = days[part::parts]
         for i, day in enumerate(days):
             progress = (i + 1) / len(days)
             yield Batch(RecordKind.dossier, self.city.dossier_versions(day, as_of=until, changed_since=since), progress)

@@ -25,6 +25,9 @@ upstream during the pull leaves that window (its new version is read by the next
 record after it moves up one place, so the first record of the next page would be skipped. Where the
 page says how many records the window holds (`total`), a drop in that number steps back as many pages
 as it takes to read the moved records again (read twice is harmless: the upsert keeps the newer).
+
+A backfill prepared by several processes (ingest.pipeline) cuts its window into slices dealt out to them in
+turn (`pull_part`); each slice after the first begins `overlap` early, as a pull does after its watermark.
 """
 from __future__ import annotations
 
@@ -156,6 +159,8 @@ def window_total(payload) -> int | None:
 # A window longer than this (a backfill, a catch-up after an outage) is prepared in a second process:
 # fetching, mapping and validating cost more than writing, and the process costs ~2 s to start.
 SUBPROCESS_WINDOW = timedelta(days=31)
+# A window prepared by several processes is cut into this many slices per process, dealt out in turn.
+SLICES_PER_PART = 8
 
 
 @register
@@ -188,7 +193,26 @@ class DossierApiConnector(Connector):
         return bool(choice) if choice is not None else until - self._start(since) > SUBPROCESS_WINDOW
 
     def pull(self, since: datetime | None, until: datetime) -> Iterator[Batch]:
+        return self._pull_window(self._start(since), until)
+
+    def pull_part(self, since: datetime | None, until: datetime, part: int, parts: int) -> Iterator[Batch]:
+        """Every `parts`-th of SLICES_PER_PART × parts consecutive windows (interleaved, so the parts stay even
+        as the volume grows over time); each window after the first begins `overlap` early, as a pull does."""
+        if parts <= 1:
+            yield from self.pull(since, until)
+            return
         start = self._start(since)
+        count = SLICES_PER_PART * parts
+        seconds = (until - start).total_seconds()
+        edges = [start + timedelta(seconds=round(seconds * i / count)) for i in range(count)] + [until]
+        mine = range(part, count, parts)
+        for done, i in enumerate(mine):
+            low, high = edges[i] - (self.overlap if i else timedelta(0)), edges[i + 1]
+            for batch in self._pull_window(low, high):
+                batch.progress = (done + batch.progress) / len(mine)
+                yield batch
+
+    def _pull_window(self, start: datetime, until: datetime) -> Iterator[Batch]:
         http = HttpSource(self.source.name, self.source.options)
         try:
             page, held = 1, None

@@ -14,6 +14,7 @@ e-mail addresses, ID numbers), as real feeds do: the connectors must leave them 
 """
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
@@ -99,9 +100,10 @@ class DemoFeed:
     def __init__(self, scale: float = 1.0, seed: int = 20250701, as_of: datetime | None = None,
                  token: str | None = None, limit: int | None = None, keep_pages: bool = False):
         self.scale, self.seed, self.fixed_clock, self.token = scale, seed, as_of, token
-        # A benchmark's options: serve at most the first `limit` dossiers of a window (an exact count);
+        # A benchmark's options: hold only the first `limit` dossiers by update (an exact count);
         # keep each portal page once rendered, so a timed re-read measures the client, not this server.
         self.limit, self.keep_pages = limit, keep_pages
+        self._last_held: tuple = (None, None)  # (clock, the last record a limited feed holds at that clock)
         self.pages: dict = {}
         self._cache = BoundedCache(4)
 
@@ -133,9 +135,23 @@ class DemoFeed:
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
     def dossiers(self, updated_from: datetime | None, updated_to: datetime) -> list[dict]:
+        rows = self._dossiers(updated_from, updated_to)
+        if self.limit is None:
+            return rows
+        # A limited feed holds the first `limit` records by update: every window serves only those.
+        clock = self.clock()
+        if self._last_held[0] != clock:
+            everything = self._dossiers(None, clock)
+            self._last_held = (clock, _order(everything[min(self.limit, len(everything)) - 1]) if everything else None)
+        last = self._last_held[1]
+        return rows[:bisect.bisect_right(rows, last, key=_order)] if last is not None else []
+
+    def _dossiers(self, updated_from: datetime | None, updated_to: datetime) -> list[dict]:
         from ingest.demo.generator import DEMO_START
 
-        as_of = min(updated_to, self.clock())
+        # As a sync feed answers: the records whose current version was last updated in the window, in that
+        # version (a record changed again after the window is in a later window only, never in two).
+        as_of = self.clock()
         if updated_from is not None and updated_from <= datetime.combine(DEMO_START, time(0), TZ):
             updated_from = None  # from the beginning: also what happened at its very first second
 
@@ -143,12 +159,13 @@ class DemoFeed:
             first = DEMO_START if updated_from is None else (
                 updated_from.astimezone(TZ).date() - timedelta(days=self.city.max_dossier_lifetime_days))
             rows = []
-            for day in self._days(first, as_of.astimezone(TZ).date()):
-                rows.extend(self.city.dossier_versions(day, as_of=as_of, changed_since=updated_from))
-            rows.sort(key=lambda d: (d["updated_at"], d["dossier_id"]))
-            return rows[:self.limit] if self.limit is not None else rows
+            for day in self._days(first, min(updated_to, as_of).astimezone(TZ).date()):
+                rows.extend(d for d in self.city.dossier_versions(day, as_of=as_of, changed_since=updated_from)
+                            if d["updated_at"] <= updated_to)
+            rows.sort(key=_order)
+            return rows
 
-        return self._cache.get(("dossiers", updated_from, as_of), build)
+        return self._cache.get(("dossiers", updated_from, updated_to, as_of), build)
 
     def tickets(self, start: datetime, end: datetime) -> list[dict]:
         as_of = self.clock()
@@ -196,6 +213,10 @@ class DemoFeed:
         for day in self._days(first, min(last, today - timedelta(days=1))):
             rows.extend(self.city.document_counts(day))
         return rows
+
+
+def _order(dossier: dict) -> tuple:
+    return dossier["updated_at"], dossier["dossier_id"]
 
 
 def _time_param(query: dict, name: str) -> datetime | None:
