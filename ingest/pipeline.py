@@ -315,10 +315,12 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
 
     def commit_rollups(conn) -> float:
         started = time.perf_counter()
+        # The version first: its row is held to the end of the transaction, so two pulls (of any sources)
+        # rebuild the stocks one after the other (both deleting then inserting a day's rows collided).
+        writes.bump_data_version(conn)
         rollups.refresh_stocks(conn, dossier_days, ticket_days)
         dossier_days.clear()
         ticket_days.clear()
-        writes.bump_data_version(conn)
         seconds = time.perf_counter() - started
         _add(result.stages, {"rollups": seconds})
         result.rollup_refreshes += 1

@@ -186,6 +186,7 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
     prepared.inserted_as_new = False
     if not prepared.rows:
         return 0, set()
+    _claim_source(conn, source)
     upsert = UPSERTS[prepared.kind]
     kind = prepared.kind.value
     deltas = deltas and prepared.kind in ROLLUP_DAYS
@@ -247,6 +248,21 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
     return stored, touched
 
 
+def _claim_source(conn: Connection, source: str) -> None:
+    """Hold the source's source_states row until the transaction ends, before reading its stored versions: two
+    pulls of one source at once (the scheduler's and a `cli.py ingest --once`) then write one after the other.
+    Interleaved, each took the stored versions as they were before the other's write, and the rollups and
+    counts drifted (PostgreSQL), or the later one failed on a stale snapshot (SQLite)."""
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(f"UPDATE source_states SET records_held = records_held WHERE source = {mark}", (source,))
+        if cursor.rowcount != 1:  # pipeline._start_run adds the row: writing without it would lose the count
+            raise LookupError(f"no source_states row for source {source!r}: its records cannot be counted")
+    finally:
+        cursor.close()
+
+
 def _count_held(conn: Connection, source: str, upsert: _Upsert, prepared: Prepared, step: str,
                 inserted: int = 0) -> None:
     """Add the batch's change in records held (and tickets without a commune) to its source_states row: one
@@ -281,8 +297,6 @@ def _count_held(conn: Connection, source: str, upsert: _Upsert, prepared: Prepar
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute(f"UPDATE source_states SET {', '.join(sets)} WHERE source = {mark}", (*params, source))
-        if cursor.rowcount != 1:  # pipeline._start_run adds the row: writing without it would lose the count
-            raise LookupError(f"no source_states row for source {source!r}: its records cannot be counted")
     finally:
         cursor.close()
 

@@ -1,6 +1,9 @@
 """A pull keeps the daily rollups by deltas (each batch's own change); they must equal a recompute from the records."""
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from ingest import pipeline
@@ -77,3 +80,38 @@ def test_a_backfill_reading_a_record_twice_undoes_the_insert_and_upserts(engine)
     assert result.rows_stored == 5  # A, B; A's newer version and C (B's equal re-read changes nothing); D
     assert_same_as_a_recompute(engine)
     assert assert_held_exact(engine) == {"upstream": (4, 0)}
+
+
+def test_two_pulls_of_one_source_at_once_write_one_after_the_other(engine, monkeypatch):
+    """The scheduler's pull and a `cli.py ingest --once` of the same source, each reading the stored versions
+    before the other writes: the second waits for the first's transaction, so nothing is subtracted twice."""
+    a = dossier("A", received="2025-07-01 08:00", due="2025-07-08 17:00")
+    b = dossier("B", unit="26509", received="2025-07-02 08:00", due="2025-07-08 17:00")
+    assert pipeline.pull(engine, given([("dossier", [a, b])]), until=at("2025-07-03 00:00")).status == "ok"
+    one = [later(a, status="completed", completed_at=at("2025-07-03 09:00")), later(b, sector="Hộ tịch")]
+    two = [later(one[0], updated_at=one[0]["updated_at"] + timedelta(hours=2), status="returned"),
+           later(one[1], updated_at=one[1]["updated_at"] + timedelta(hours=2), unit_code="26506")]
+    met = threading.Barrier(2, timeout=3)
+    capture = rollups.capture_versions
+
+    def capture_then_meet(conn, kind, source, ids, sign):
+        found = capture(conn, kind, source, ids, sign)
+        if sign == -1:
+            try:
+                met.wait()  # both have read the stored versions, unless one is made to wait for the other
+            except threading.BrokenBarrierError:
+                pass
+        return found
+
+    monkeypatch.setattr(rollups, "capture_versions", capture_then_meet)
+    results = []
+    pulls = [threading.Thread(target=lambda rows: results.append(
+        pipeline.pull(engine, given([("dossier", rows)]), until=at("2025-07-04 00:00"))), args=(rows,))
+        for rows in (one, two)]
+    for thread in pulls:
+        thread.start()
+    for thread in pulls:
+        thread.join(timeout=60)
+    assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
+    assert_same_as_a_recompute(engine)
+    assert assert_held_exact(engine) == {"upstream": (2, 0)}
