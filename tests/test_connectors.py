@@ -16,12 +16,10 @@ from sqlalchemy import create_engine, func, select, text
 
 from config import ROOT
 from geo.communes import communes_frame
-from geo.locate import commune_at, communes_at
 from ingest import pipeline
 from ingest.demo.server import DemoFeed, serving
 from ingest.sources import SourceConfig
 from store.schema import document_counts, dossiers, quarantine, tickets
-from store.status import source_status
 from tests.conftest import at, demo_source
 
 AS_OF = at("2025-07-12 00:00")
