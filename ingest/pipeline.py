@@ -52,7 +52,7 @@ class RunResult:
     seconds: float = 0.0
     error: str | None = None
     # Seconds per stage (http, validate, prepare, write, deltas: the daily rollups, rollups: the stocks
-    # and months). With a preparing process the first three run beside the others, so the sum can exceed
+    # and months). With preparing processes the first three run beside the others, so the sum can exceed
     # `seconds`.
     stages: dict[str, float] = field(default_factory=dict)
     rollup_refreshes: int = 0
@@ -146,7 +146,7 @@ def _write_pragmas(conn):
 
 @contextmanager
 def _collect_between_writes(in_child: bool):
-    """While batches arrive from a preparing process (each unpickled as ~100,000 objects that die by
+    """While batches arrive from preparing processes (each unpickled as ~100,000 objects that die by
     reference counting), the cyclic collector runs once a write instead of every few thousand objects."""
     if not in_child or not gc.isenabled():
         yield lambda: None

@@ -30,14 +30,15 @@ class Batch:
 class Connector(ABC):
     kind: ClassVar[str]
     # A backfill of a kind whose rows cost more to make than to store (the demo generator) is prepared in
-    # a second process; the kind must then be importable from `ingest.connectors` (registered there).
+    # processes of its own beside the writer (`pull_part`); the kind must then be importable from
+    # `ingest.connectors` (registered there).
     prepare_in_subprocess: ClassVar[bool] = False
 
     def __init__(self, source: SourceConfig):
         self.source = source
 
     def worth_a_subprocess(self, since: datetime | None, until: datetime) -> bool:
-        """Whether this pull is large enough to prepare in a second process (starting one costs ~2 s):
+        """Whether this pull is large enough to prepare in processes of its own (starting one costs ~2 s):
         by default a backfill is."""
         return since is None
 
