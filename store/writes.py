@@ -52,7 +52,6 @@ class _Upsert:
         self.columns = ("source", *fields, *days)
         updates = [c for c in self.columns if c not in key]
         self.day_columns = tuple(days)
-        self.day_sources = set(days.values())  # the times a day column is derived from
         # Versioned records replace only older versions; counts replace only different counts.
         guard = (f"{table.name}.updated_at < excluded.updated_at" if versioned else
                  " OR ".join(f"{table.name}.{c} IS DISTINCT FROM excluded.{c}" for c in updates))
@@ -195,11 +194,7 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
         if _try_insert_new(conn, upsert, prepared.rows):
             prepared.inserted_as_new = True
             _count_held(conn, source, upsert, prepared, "new")
-            if pending is not None:
-                pending.append(prepared.contributions)
-            else:
-                touched |= rollups.add_contributions(conn, prepared.contributions)
-            return len(prepared.rows), touched
+            return len(prepared.rows), touched | _own_rollups(conn, prepared, pending)
     if deltas:
         started = time.perf_counter()
         before = rollups.capture_versions(conn, kind, source, prepared.ids, -1)
@@ -234,11 +229,8 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
         _count_held(conn, source, upsert, prepared, "after")
     if deltas:
         started = time.perf_counter()
-        if all_new:  # its own rollup rows are the whole delta
-            if pending is not None:
-                pending.append(prepared.contributions)
-            else:
-                touched |= rollups.add_contributions(conn, prepared.contributions)
+        if all_new:
+            touched |= _own_rollups(conn, prepared, pending)
         else:
             after = rollups.capture_versions(conn, kind, source, prepared.ids, 1)
             _count_held(conn, source, upsert, prepared, "captured", after - before)  # before the deltas are cleared
@@ -246,6 +238,15 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
         if stages is not None:
             stages["deltas"] = stages.get("deltas", 0.0) + spent + time.perf_counter() - started
     return stored, touched
+
+
+def _own_rollups(conn: Connection, prepared: Prepared, pending: list | None) -> set[date]:
+    """A batch inserted as new: its own rollup rows are its whole delta, kept for the caller to add with other
+    batches' (`pending`) or added now; the days they count on."""
+    if pending is not None:
+        pending.append(prepared.contributions)
+        return set()
+    return rollups.add_contributions(conn, prepared.contributions)
 
 
 def _claim_source(conn: Connection, source: str) -> None:
