@@ -180,8 +180,8 @@ def report(db: str, n: int, floor_s: float, floor_how: str, result, seconds: flo
           f"= {100 * rate / floor_rate:.0f} % of the floor")
     stages = result.stages
     print("  where the time goes (seconds"
-          + (f"; fetch, validate and prepare ran in {PREPARING_PROCESSES} processes beside the writer, so the sum exceeds the "
-             "wall time):" if result.prepared_in_subprocess else ", all in one process):"))
+          + (f"; fetch, validate and prepare ran in {PREPARING_PROCESSES} processes beside the writer, so the sum "
+             "exceeds the wall time):" if result.prepared_in_subprocess else ", all in one process):"))
     for name, label in (("http", "HTTP + JSON parse + mapping"), ("validate", "validate (pydantic) + privacy scrub"),
                         ("prepare", "prepare (driver rows)"), ("write", "write (upsert, commit)"),
                         ("deltas", "daily rollups (each batch's deltas)"),

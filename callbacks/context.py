@@ -68,7 +68,7 @@ def day_of(text: str | None) -> date | None:
 
 
 def freshness(engine: Engine, sources_file: str | None) -> Freshness:
-    statuses = source_status(engine, load_sources(sources_file), count_records=False)
+    statuses = source_status(engine, load_sources(sources_file))
     changed_at, running = data_as_of(engine)
     return Freshness(demo=demo_in_store(engine), as_of=changed_at,
                      stale_sources=tuple(s["name"] for s in statuses if s["stale"]), loading_progress=running)

@@ -12,7 +12,7 @@ QUARANTINE_SAMPLE = 20
 
 
 def sources_page(engine: Engine, query: PageQuery, sources_file: str | None):
-    statuses = source_status(engine, load_sources(sources_file), count_records=True)
+    statuses = source_status(engine, load_sources(sources_file))
     return sources_layout.layout(query.lang, statuses, quarantine_sample(engine, QUARANTINE_SAMPLE))
 
 

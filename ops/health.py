@@ -47,7 +47,7 @@ def readiness(settings, engine: Engine) -> tuple[bool, dict]:
     if current != heads:
         return not_ready("database schema is not at the newest migration: run `python cli.py db upgrade`")
     try:
-        sources = source_status(engine, load_sources(settings.sources_file), count_records=False)
+        sources = source_status(engine, load_sources(settings.sources_file))
     except Exception as exc:  # noqa: BLE001 — a broken sources file is a configuration fault to report
         return not_ready(f"sources unreadable: {type(exc).__name__}: {exc}")
     checks["sources"] = {s["name"]: {"stale": s["stale"], "lag_seconds": s["lag_seconds"],

@@ -50,7 +50,7 @@ class StoreCollector:
     def collect(self):
         up = GaugeMetricFamily("ioc_store_up", "1 when the store answered this scrape.")
         try:
-            rows = source_status(self.engine, load_sources(self.settings.sources_file), count_records=False)
+            rows = source_status(self.engine, load_sources(self.settings.sources_file))
             with self.engine.connect() as conn:
                 version, _ = current_data_version(conn)
         except Exception:  # noqa: BLE001 — the scrape still answers, saying the store did not
@@ -65,7 +65,7 @@ class StoreCollector:
                                      labels=["source"]),
             "stale": GaugeMetricFamily("ioc_source_stale", "1 when the source has no successful pull within its "
                                        "threshold.", labels=["source"]),
-            "stored": GaugeMetricFamily("ioc_rows_stored", "Rows stored by the source's pulls (all runs).",
+            "stored": GaugeMetricFamily("ioc_rows_stored", "Records the store holds from the source.",
                                         labels=["source"]),
             "quarantined": GaugeMetricFamily("ioc_quarantined_rows", "Rows of the source held in quarantine.",
                                              labels=["source"]),

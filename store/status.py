@@ -11,20 +11,16 @@ from store.schema import ingest_runs, quarantine, source_states
 from store.writes import current_data_version
 
 
-def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | None = None,
-                  count_records: bool = True) -> list[dict]:
-    """One dict per source. `rows_stored` is the records the store holds from it, kept exact by each batch
-    (source_states, store/writes.py; issue 8); with count_records=False (the header, /metrics, /readyz) it is
-    the rows written by its runs instead and `unassigned_tickets` is None. `next_run_at` is when the scheduler
-    is due to pull it next (its last run's start plus its interval: the scheduler runs in another process)."""
+def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | None = None) -> list[dict]:
+    """One dict per source. `rows_stored` is the records the store holds from it and `unassigned_tickets` its
+    tickets without a commune, both kept exact by each batch (source_states, store/writes.py; issue 8), so
+    reading them costs one row per source. `next_run_at` is when the scheduler is due to pull it next (its
+    last run's start plus its interval: the scheduler runs in another process)."""
     at = at or now()
     with engine.connect() as conn:
         states = {r.source: r for r in conn.execute(select(source_states))}
         last_ids = select(func.max(ingest_runs.c.id)).group_by(ingest_runs.c.source).scalar_subquery()
         last_runs = {r.source: r for r in conn.execute(select(ingest_runs).where(ingest_runs.c.id.in_(last_ids)))}
-        totals = {} if count_records else {r.source: r for r in conn.execute(
-            select(ingest_runs.c.source, func.sum(ingest_runs.c.rows_stored).label("stored"))
-            .group_by(ingest_runs.c.source))}
         quarantined = dict(conn.execute(select(quarantine.c.source, func.count()).group_by(quarantine.c.source)).all())
     out = []
     for s in sources:
@@ -43,11 +39,10 @@ def source_status(engine: Engine, sources: list[SourceConfig], at: datetime | No
             "lag_seconds": round((at - success).total_seconds()) if success else None,
             # A source loading for the first time is not stale: it has no last good data to be late with.
             "stale": (at - success > s.stale_after) if success else not (run is not None and run.status == "running"),
-            "rows_stored": (state.records_held if state else 0) if count_records else
-            int(totals[s.name].stored or 0) if s.name in totals else 0,
+            "rows_stored": state.records_held if state else 0,
             "rows_quarantined": int(quarantined.get(s.name, 0)),
             "last_error": state.last_error if state else None,
-            "unassigned_tickets": (state.unassigned_tickets if state else 0) if count_records else None,
+            "unassigned_tickets": state.unassigned_tickets if state else 0,
             "next_run_at": (run.started_at + s.every).isoformat() if run is not None else None,
         })
     return out
