@@ -109,6 +109,7 @@ class PreparedBatch:
     stages: dict | None = None  # seconds spent on this batch: http (fetch and map), validate, prepare
     followed: bool = False  # the next batch came within WRITE_SECONDS of its group's first: one transaction
     part: int = 0  # which preparing process made it (_prepared_in_children)
+    may_repeat: bool = False  # Batch.may_repeat: ids looked up before writing, even on a backfill
 
 
 def _add(into: dict, stages: dict) -> None:
@@ -180,7 +181,8 @@ def prepared_batches(source: SourceConfig, since: datetime | None, until: dateti
             prepared = writes.prepare(source.name, batch.kind, good, sqlite)
             stages = {"http": fetched - started, "validate": validated - fetched,
                       "prepare": time.perf_counter() - validated}
-            yield PreparedBatch(prepared, bad, len(batch.rows), batch.progress, batch.on_committed, stages)
+            yield PreparedBatch(prepared, bad, len(batch.rows), batch.progress, batch.on_committed, stages,
+                                may_repeat=batch.may_repeat)
     finally:
         batches.close()
 
@@ -285,6 +287,18 @@ def _prepared_in_children(source: SourceConfig, since, until, sqlite: bool,
             child.join(timeout=10)
 
 
+def _together(batches: list[PreparedBatch]) -> PreparedBatch:
+    """Batches of rows that may repeat others as one, to be looked up and upserted in one go (their ids may
+    repeat each other too: no own rollup rows, so the store never inserts them as new)."""
+    kind = batches[0].prepared.kind
+    if any(b.prepared.kind is not kind for b in batches):
+        raise ValueError("batches of different record kinds")
+    prepared = writes.Prepared(kind, [row for b in batches for row in b.prepared.rows],
+                               [i for b in batches for i in b.prepared.ids], set().union(*(b.prepared.days for b in batches)))
+    return PreparedBatch(prepared, [r for b in batches for r in b.rejected], sum(b.read for b in batches),
+                         1.0, may_repeat=True)  # written once everything else is: the whole window is read
+
+
 def _start_run(engine: Engine, source: SourceConfig, until: datetime,
                replay_from: datetime | None = None) -> tuple[int, datetime | None]:
     with engine.begin() as conn:
@@ -376,6 +390,7 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
 
         with engine.connect() as conn, _write_pragmas(conn), _collect_between_writes(in_child) as collect:
             group: list[PreparedBatch] = []
+            repeats: list[PreparedBatch] = []  # Batch.may_repeat: written last, after the parts' own copies
             group_started = time.monotonic()
             while True:
                 try:
@@ -387,6 +402,9 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                 if batch is None:
                     break
                 _add(result.stages, batch.stages or {})
+                if batch.may_repeat:
+                    repeats.append(batch)
+                    continue
                 if group and batch.prepared.kind is not group[0].prepared.kind:
                     write(conn, group)
                     group = []
@@ -401,6 +419,8 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                     group = []
             if group:
                 write(conn, group)
+            if repeats:
+                write(conn, [_together(repeats)])
         with engine.begin() as conn:
             commit_rollups(conn)
             finished = now()

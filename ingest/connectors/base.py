@@ -19,12 +19,15 @@ class Batch:
     `progress` (0–1) is how far through the window the pull is once this batch is stored.
     `on_committed`, where given, is called once the batch has committed, with the rows stored and the
     (raw row, reason) pairs quarantined: a file is moved only after its rows are safe.
+    `may_repeat`: rows another part of the same pull may read too (a slice's overlap, `pull_part`); the
+    pipeline writes them once the rest of the pull is written, looking their ids up (not inserted as new).
     """
 
     kind: RecordKind
     rows: list[dict]
     progress: float
     on_committed: Callable[[int, list[tuple[object, str]]], None] | None = field(default=None, repr=False)
+    may_repeat: bool = False
 
 
 class Connector(ABC):
