@@ -65,10 +65,10 @@ class _Upsert:
         sql = self.sql_body.format(marks=", ".join([mark] * len(self.columns)))
         return sql.replace("IS DISTINCT FROM", "IS NOT") if paramstyle == "qmark" else sql
 
-    def rows(self, source: str, records: list, sqlite: bool) -> tuple[list[tuple], dict[str, list], dict]:
-        """Driver rows, their columns by name and the times as epoch seconds (NaN: none), converted column by
-        column with numpy (per-value Python calls were the bottleneck). Times and days go as ISO text on both
-        databases: on PostgreSQL, datetime objects cost ~3 µs a dossier more to pickle from a preparing
+    def driver_values(self, source: str, records: list, sqlite: bool) -> tuple[list[list], dict[str, list], dict]:
+        """Driver values column by column (in `columns` order), by name, and the times as epoch seconds (NaN:
+        none), converted with numpy (per-value Python calls were the bottleneck). Times and days go as ISO text
+        on both databases: on PostgreSQL, datetime objects cost ~3 µs a dossier more to pickle from a preparing
         process, and to copy (issue 3)."""
         columns = list(zip(*map(self.get, records)))
         stamps = {}
@@ -85,7 +85,32 @@ class _Upsert:
         for source_field in self.days.values():
             days.append(_iso(stamps[source_field] + LOCAL_OFFSET_S, "D"))
         by_name = dict(zip(self.fields, columns)) | dict(zip(self.day_columns, days))
-        return list(zip([source] * len(records), *columns, *days)), by_name, stamps
+        return [[source] * len(records), *columns, *days], by_name, stamps
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(columns: list[list]) -> bytes:
+    """Driver values, column by column, as the rows of PostgreSQL's COPY text format: tab-separated, \\N for
+    NULL, backslash, tab and line breaks escaped, booleans t / f. Made where a batch is prepared, so the writer
+    sends one buffer instead of formatting each row (and unpickling it) on the pull's critical path (issue 3)."""
+    texts = []
+    for values in columns:
+        first = next((v for v in values if v is not None), None)
+        if isinstance(first, bool):
+            values = ["\\N" if v is None else "t" if v else "f" for v in values]
+        elif isinstance(first, (int, float)):
+            values = ["\\N" if v is None else str(v) for v in values]
+        else:
+            missing = None in values
+            joined = "".join([v for v in values if v is not None] if missing else values)
+            if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+                values = [v if v is None else v.translate(_COPY_ESCAPES) for v in values]
+            if missing:
+                values = ["\\N" if v is None else v for v in values]
+        texts.append(values)
+    return ("\n".join(map("\t".join, zip(*texts))) + "\n").encode()
 
 
 _DOSSIER_FIELDS = ("dossier_id", "unit_code", "procedure_code", "procedure_name", "sector", "channel",
@@ -138,19 +163,26 @@ class Prepared:
     """
 
     kind: RecordKind
-    rows: list[tuple]
+    rows: list[tuple]  # empty when the rows come as `copy_text`
     ids: list[str]
     days: set[date]  # the days the new versions count on in the rollups
     # Dossiers with distinct ids: their own daily rollup rows, added as they are when none was stored yet.
     contributions: dict | None = None
     inserted_as_new: bool = False  # set by store_prepared: every row was new (inserted as the floor does)
+    copy_text: bytes | None = None  # PostgreSQL, dossiers with distinct ids: the rows as COPY text (copy_text())
+
+    @property
+    def size(self) -> int:
+        return len(self.ids) if self.copy_text is not None else len(self.rows)
 
 
-def prepare(source: str, kind: RecordKind, records: list, sqlite: bool) -> Prepared:
+def prepare(source: str, kind: RecordKind, records: list, sqlite: bool, as_copy_text: bool = False) -> Prepared:
+    """`as_copy_text` (PostgreSQL; a batch prepared in another process): dossiers with distinct ids come as COPY
+    text instead of driver rows, which cost more to pickle and to write row by row."""
     upsert = UPSERTS[kind]
     if not records:
         return Prepared(kind, [], [], set())
-    rows, columns, stamps = upsert.rows(source, records, sqlite)
+    values, columns, stamps = upsert.driver_values(source, records, sqlite)
     days: set[date] = set()
     ids: list[str] = []
     contributions = None
@@ -163,7 +195,9 @@ def prepare(source: str, kind: RecordKind, records: list, sqlite: bool) -> Prepa
         local_days = {day: np.floor((stamps[at] + LOCAL_OFFSET_S) / 86400) for day, at in upsert.days.items()}
         contributions = rollups.dossier_contributions(columns, micro["received_at"], micro["due_at"],
                                                       micro["completed_at"], local_days)
-    return Prepared(kind, rows, ids, days, contributions)
+        if as_copy_text and not sqlite:
+            return Prepared(kind, [], ids, days, contributions, copy_text=copy_text(values))
+    return Prepared(kind, list(zip(*values)), ids, days, contributions)
 
 
 def store_prepared(conn: Connection, source: str, prepared: Prepared,
@@ -183,7 +217,7 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
     inserted without first looking its ids up; a duplicate key undoes that (to a savepoint) and the batch
     takes the usual path. `prepared.inserted_as_new` says which it was."""
     prepared.inserted_as_new = False
-    if not prepared.rows:
+    if not prepared.size:
         return 0, set()
     _claim_source(conn, source)
     upsert = UPSERTS[prepared.kind]
@@ -191,10 +225,10 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
     deltas = deltas and prepared.kind in ROLLUP_DAYS
     touched = set(prepared.days)
     if deltas and assume_new and prepared.contributions is not None:
-        if _try_insert_new(conn, upsert, prepared.rows):
+        if _try_insert_new(conn, upsert, prepared):
             prepared.inserted_as_new = True
             _count_held(conn, source, upsert, prepared, "new")
-            return len(prepared.rows), touched | _own_rollups(conn, prepared, pending)
+            return prepared.size, touched | _own_rollups(conn, prepared, pending)
     if deltas:
         started = time.perf_counter()
         before = rollups.capture_versions(conn, kind, source, prepared.ids, -1)
@@ -211,9 +245,9 @@ def store_prepared(conn: Connection, source: str, prepared: Prepared,
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         if all_new:
-            stored = _insert_new(cursor, upsert, prepared.rows, conn.dialect.name == "postgresql")
+            stored = _insert_new(cursor, upsert, prepared, conn.dialect.name == "postgresql")
         elif conn.dialect.name == "postgresql" and prepared.ids and len(set(prepared.ids)) == len(prepared.ids):
-            stored = _copy_upsert(cursor, upsert, prepared.rows)
+            stored = _copy_upsert(cursor, upsert, prepared)
         else:
             sql = upsert.sql(conn.dialect.paramstyle)
             stored = 0
@@ -276,7 +310,7 @@ def _count_held(conn: Connection, source: str, upsert: _Upsert, prepared: Prepar
     tickets_kind = upsert.table is tickets
     held, unassigned, params = None, None, []
     if step == "new":
-        held, params = mark, [len(prepared.rows)]
+        held, params = mark, [prepared.size]
         if tickets_kind:
             at = upsert.columns.index("unit_code")
             unassigned = mark
@@ -338,7 +372,7 @@ def _stored_among(upsert: _Upsert, sqlite: bool) -> str:
             "WHERE d.source = %s")
 
 
-def _try_insert_new(conn: Connection, upsert: _Upsert, rows: list[tuple]) -> bool:
+def _try_insert_new(conn: Connection, upsert: _Upsert, prepared: Prepared) -> bool:
     """Insert rows believed new; False, with nothing inserted, when one of their keys is already stored."""
     raw = conn.connection.dbapi_connection
     if conn.dialect.name == "sqlite" and not raw.in_transaction:
@@ -347,7 +381,7 @@ def _try_insert_new(conn: Connection, upsert: _Upsert, rows: list[tuple]) -> boo
     try:
         cursor.execute("SAVEPOINT new_rows")
         try:
-            _insert_new(cursor, upsert, rows, conn.dialect.name == "postgresql")
+            _insert_new(cursor, upsert, prepared, conn.dialect.name == "postgresql")
             inserted = True
         except conn.dialect.dbapi.IntegrityError:
             cursor.execute("ROLLBACK TO SAVEPOINT new_rows")
@@ -358,20 +392,27 @@ def _try_insert_new(conn: Connection, upsert: _Upsert, rows: list[tuple]) -> boo
         cursor.close()
 
 
-def _insert_new(cursor, upsert: _Upsert, rows: list[tuple], postgresql: bool) -> int:
+def _insert_new(cursor, upsert: _Upsert, prepared: Prepared, postgresql: bool) -> int:
     """Rows known to be new: PostgreSQL `COPY` straight into the table; SQLite a plain INSERT."""
     columns = ", ".join(upsert.columns)
     if postgresql:
-        with cursor.copy(f"COPY {upsert.table.name} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return len(rows)
+        _copy(cursor, f"COPY {upsert.table.name} ({columns}) FROM STDIN", prepared)
+        return prepared.size
     cursor.executemany(f"INSERT INTO {upsert.table.name} ({columns}) VALUES ({', '.join(['?'] * len(upsert.columns))})",
-                       rows)
-    return len(rows)
+                       prepared.rows)
+    return prepared.size
 
 
-def _copy_upsert(cursor, upsert: _Upsert, rows: list[tuple]) -> int:
+def _copy(cursor, statement: str, prepared: Prepared) -> None:
+    with cursor.copy(statement) as copy:
+        if prepared.copy_text is not None:
+            copy.write(prepared.copy_text)
+        else:
+            for row in prepared.rows:
+                copy.write_row(row)
+
+
+def _copy_upsert(cursor, upsert: _Upsert, prepared: Prepared) -> int:
     """PostgreSQL: COPY into a temporary staging table, then one INSERT … SELECT with the same ON CONFLICT
     guard as the row-by-row upsert (one statement, not one per row). Only for batches whose ids are
     distinct: one statement cannot update a row twice, and the rows-stored count must match row by row."""
@@ -381,9 +422,7 @@ def _copy_upsert(cursor, upsert: _Upsert, rows: list[tuple]) -> int:
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
                    f"SELECT {columns} FROM {upsert.table.name} WITH NO DATA")
     cursor.execute(f"TRUNCATE {stage}")  # an earlier batch of this transaction: re-applying it is only waste
-    with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    _copy(cursor, f"COPY {stage} ({columns}) FROM STDIN", prepared)
     cursor.execute(upsert.sql_body.replace("VALUES ({marks})", f"SELECT {columns} FROM {stage}"))
     return max(cursor.rowcount, 0)
 

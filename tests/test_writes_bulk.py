@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given as hypothesis_given, settings, strategies as st
+from hypothesis import HealthCheck, given as hypothesis_given, settings, strategies as st
 from sqlalchemy import select
 
 from ingest import pipeline
@@ -132,3 +132,62 @@ def test_the_unrolled_mapping_is_normalise_field_by_field(kind, data):
             expected["direction"] = project({"direction": expected["direction"]}, kind)["direction"]
         got = project(row, kind, tz=tz)
         assert got == expected and all(type(got[k]) is type(expected[k]) for k in got)
+
+
+_STORED = ("dossier_id", "unit_code", "procedure_code", "procedure_name", "sector", "channel", "full_process_online",
+           "received_at", "due_at", "completed_at", "status", "supplement_requests", "fee_bearing", "paid_online",
+           "e_result", "digitised", "data_reused", "accepted_late", "updated_at", "received_day", "due_day",
+           "completed_day")
+_AWKWARD = ["tab\there", "line\nbreak", "carriage\rreturn", "back\\slash", "\\N", "\\\\N", "\\t literally",
+            'quotes " and, commas', "Chứng thực bản sao hợp đồng", "end\\"]
+
+
+def _stored_rows(engine, source: str) -> list[tuple]:
+    with engine.connect() as conn:
+        return sorted(map(tuple, conn.execute(select(*[dossiers.c[c] for c in _STORED])
+                                              .where(dossiers.c.source == source)).all()))
+
+
+def _copy_text_stores_what_rows_store(engine, texts: list[str]) -> None:
+    """Dossiers whose free text holds `texts`, stored from COPY text (new, then a newer version through the staged
+    upsert) and from driver rows: the same rows."""
+    with engine.begin() as conn:
+        conn.execute(dossiers.delete())
+        conn.execute(source_states.delete().where(source_states.c.source == "rows"))
+        conn.execute(source_states.insert().values(source="rows", kind="given_rows"))
+    first = [dossier(f"T{i}", procedure_name=text, sector=texts[-1 - i], procedure_code=text[:64])
+             for i, text in enumerate(texts)]
+    second = [later(row, status="completed", completed_at=row["received_at"] + (row["due_at"] - row["received_at"]) / 2)
+              for row in first[::2]]
+    for source, as_copy_text in (("s", True), ("rows", False)):
+        for rows, assume_new in ((first, True), (second, False)):
+            prepared = writes.prepare(source, RecordKind.dossier, _records(rows), False, as_copy_text)
+            assert (prepared.copy_text is not None, prepared.rows == []) == (as_copy_text, as_copy_text)
+            with engine.begin() as conn:
+                stored, _ = writes.store_prepared(conn, source, prepared, deltas=True, assume_new=assume_new)
+            assert stored == len(rows)
+    assert _stored_rows(engine, "s") == _stored_rows(engine, "rows")
+    with engine.connect() as conn:
+        assert set(conn.execute(select(dossiers.c.procedure_name)).scalars()) == set(texts)
+
+
+@pytest.fixture
+def postgres_engine(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY text is PostgreSQL's")
+    return engine
+
+
+def test_copy_text_stores_what_driver_rows_store(postgres_engine):
+    """Issue 3: a preparing process hands new dossiers over as PostgreSQL COPY text; escaping (tabs, line
+    breaks, backslashes, a literal \\N) and NULLs must store exactly what the row-by-row COPY stores."""
+    _copy_text_stores_what_rows_store(postgres_engine, _AWKWARD)
+
+
+@settings(max_examples=25, deadline=None,  # each example clears the dossiers first: the fixture's store is reused
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_given(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                                   min_size=1, max_size=30).map(str.strip).filter(bool),
+                           min_size=2, max_size=8, unique=True))
+def test_copy_text_stores_any_text_as_driver_rows_do(postgres_engine, texts):
+    _copy_text_stores_what_rows_store(postgres_engine, texts)
