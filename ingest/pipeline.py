@@ -220,7 +220,8 @@ def _produce(source: SourceConfig, since, until, sqlite: bool, out, parent: int 
     gc.disable()
     try:
         # PostgreSQL: new dossiers handed over as COPY text, formatted here rather than row by row by the writer.
-        for done, item in enumerate(prepared_batches(source, since, until, sqlite, part, parts, not sqlite), start=1):
+        batches = prepared_batches(source, since, until, sqlite, part, parts, as_copy_text=not sqlite)
+        for done, item in enumerate(batches, start=1):
             item.on_committed = None  # a callback cannot be pickled; kinds prepared here use none
             item.part = part
             _hand_over(out, item, parent)
@@ -290,11 +291,9 @@ def _prepared_in_children(source: SourceConfig, since, until, sqlite: bool,
 
 
 def _together(batches: list[PreparedBatch]) -> PreparedBatch:
-    """Batches of rows that may repeat others as one, to be looked up and upserted in one go (their ids may
-    repeat each other too: no own rollup rows, so the store never inserts them as new)."""
+    """Batches of one record kind whose rows may repeat others, as one, to be looked up and upserted in one go
+    (their ids may repeat each other too: no own rollup rows, so the store never inserts them as new)."""
     kind = batches[0].prepared.kind
-    if any(b.prepared.kind is not kind for b in batches):
-        raise ValueError("batches of different record kinds")
     prepared = writes.Prepared(kind, [row for b in batches for row in b.prepared.rows],
                                [i for b in batches for i in b.prepared.ids], set().union(*(b.prepared.days for b in batches)))
     return PreparedBatch(prepared, [r for b in batches for r in b.rejected], sum(b.read for b in batches),
@@ -421,8 +420,8 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                     group = []
             if group:
                 write(conn, group)
-            if repeats:
-                write(conn, [_together(repeats)])
+            for kind in dict.fromkeys(b.prepared.kind for b in repeats):  # one batch a record kind, in order
+                write(conn, [_together([b for b in repeats if b.prepared.kind is kind])])
         with engine.begin() as conn:
             commit_rollups(conn)
             finished = now()

@@ -405,8 +405,10 @@ def _insert_new(cursor, upsert: _Upsert, prepared: Prepared, postgresql: bool) -
 
 def _copy(cursor, statement: str, prepared: Prepared) -> None:
     with cursor.copy(statement) as copy:
-        if prepared.copy_text is not None:
-            copy.write(prepared.copy_text)
+        if prepared.copy_text is not None:  # made as UTF-8 (copy_text); the connection may speak another encoding
+            encoding = cursor.connection.info.encoding
+            copy.write(prepared.copy_text if encoding == "utf-8" else
+                       prepared.copy_text.decode("utf-8").encode(encoding))
         else:
             for row in prepared.rows:
                 copy.write_row(row)

@@ -191,3 +191,14 @@ def test_copy_text_stores_what_driver_rows_store(postgres_engine):
                            min_size=2, max_size=8, unique=True))
 def test_copy_text_stores_any_text_as_driver_rows_do(postgres_engine, texts):
     _copy_text_stores_what_rows_store(postgres_engine, texts)
+
+
+def test_copy_text_is_sent_in_the_connections_encoding(postgres_engine):
+    """COPY text is made as UTF-8 where the batch is prepared; a connection speaking LATIN1 gets it re-encoded."""
+    from sqlalchemy import create_engine
+
+    latin1 = create_engine(postgres_engine.url, connect_args={"options": "-c client_encoding=LATIN1"})
+    try:
+        _copy_text_stores_what_rows_store(latin1, ["café", "crème\tbrûlée", "naïve \\N", "Ørsted"])
+    finally:
+        latin1.dispose()
