@@ -27,7 +27,8 @@ page says how many records the window holds (`total`), a drop in that number ste
 as it takes to read the moved records again (read twice is harmless: the upsert keeps the newer).
 
 A backfill prepared by several processes (ingest.pipeline) cuts its window into slices dealt out to them in
-turn (`pull_part`); each slice after the first begins `overlap` early, as a pull does after its watermark.
+turn (`pull_part`); each slice after the first begins `overlap` early, as a pull does after its watermark, and
+the rows it re-reads up to its edge come in a batch of their own, marked `may_repeat` (written last).
 """
 from __future__ import annotations
 
