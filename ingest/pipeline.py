@@ -109,7 +109,7 @@ class PreparedBatch:
     stages: dict | None = None  # seconds spent on this batch: http (fetch and map), validate, prepare
     followed: bool = False  # the next batch came within WRITE_SECONDS of its group's first: one transaction
     part: int = 0  # which preparing process made it (_prepared_in_children)
-    may_repeat: bool = False  # Batch.may_repeat: ids looked up before writing, even on a backfill
+    may_repeat: bool = False  # Batch.may_repeat: written after the rest of the pull, its ids looked up
 
 
 def _add(into: dict, stages: dict) -> None:
@@ -295,7 +295,8 @@ def _together(batches: list[PreparedBatch]) -> PreparedBatch:
     (their ids may repeat each other too: no own rollup rows, so the store never inserts them as new)."""
     kind = batches[0].prepared.kind
     prepared = writes.Prepared(kind, [row for b in batches for row in b.prepared.rows],
-                               [i for b in batches for i in b.prepared.ids], set().union(*(b.prepared.days for b in batches)))
+                               [i for b in batches for i in b.prepared.ids],
+                               set().union(*(b.prepared.days for b in batches)))
     return PreparedBatch(prepared, [r for b in batches for r in b.rejected], sum(b.read for b in batches),
                          1.0, may_repeat=True)  # written once everything else is: the whole window is read
 
