@@ -294,6 +294,8 @@ def _together(batches: list[PreparedBatch]) -> PreparedBatch:
     """Batches of one record kind whose rows may repeat others, as one, to be looked up and upserted in one go
     (their ids may repeat each other too: no own rollup rows, so the store never inserts them as new)."""
     kind = batches[0].prepared.kind
+    if any(b.prepared.copy_text is not None for b in batches):  # prepared_batches never makes it for these
+        raise ValueError("rows that may repeat others must come as driver rows, not COPY text")
     prepared = writes.Prepared(kind, [row for b in batches for row in b.prepared.rows],
                                [i for b in batches for i in b.prepared.ids],
                                set().union(*(b.prepared.days for b in batches)))
