@@ -56,6 +56,22 @@ def scrub_row(row):
     return changed if changed is not None else row
 
 
+def scrub_rows(rows: list) -> list:
+    """`scrub_row` for a batch: each free-text field's distinct values are looked at once, so a batch with nothing
+    to scrub (the usual one: procedure names and sectors repeat) comes back as it is (per row, ~1 µs a record)."""
+    if not all(row.__class__ is dict for row in rows):
+        return [scrub_row(row) for row in rows]
+    for name in FREE_TEXT_FIELDS:
+        try:
+            distinct = {row.get(name) for row in rows}
+        except TypeError:  # an unhashable value where text belongs: row by row
+            return [scrub_row(row) for row in rows]
+        for value in distinct:
+            if isinstance(value, str) and value and scrub_row({name: value})[name] is not value:
+                return [scrub_row(row) for row in rows]
+    return rows
+
+
 def scrub_payload(value, depth: int = 0):
     """Every string inside a raw payload scrubbed, for the quarantine (which keeps what failed, as given)."""
     if depth > 20:

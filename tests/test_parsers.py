@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,7 @@ from ingest.connectors.document_counts import count_rows, parse_body
 from ingest.connectors.dossier_api import (PORTAL_FIELDS, STATUSES, page_records, portal_record_to_row,
                                           portal_records_to_rows)
 from ingest.connectors.file_drop import UnreadableFile, read_csv
-from ingest.connectors.mapping import parse_time, project
+from ingest.connectors.mapping import compact_times, parse_time, project
 from ingest.connectors.open311 import OPEN311_FIELDS, STATUSES as OPEN311_STATUSES, requests_to_rows
 from ingest.contracts import RecordKind
 from ingest.http import SourceError
@@ -64,6 +65,14 @@ def test_a_portal_page_mapped_column_by_column_gives_the_rows_record_by_record(r
         shown([portal_record_to_row(r, PORTAL_FIELDS, STATUSES, tz, origin="p") for r in records])
 
 
+def test_codes_that_compare_equal_are_still_told_apart_by_type():
+    """A page's codes are translated once per distinct code: 1 and True (equal as keys) are different codes."""
+    records = [{**portal_dossier(i), "KenhThucHien": channel, "TrangThaiHoSo": status}
+               for i, (channel, status) in enumerate([(1, 9), (True, True), ("1", "9"), (1.0, 9.0), (2, False)])]
+    assert shown(portal_records_to_rows(records, PORTAL_FIELDS, STATUSES, TZ)) == \
+        shown([portal_record_to_row(r, PORTAL_FIELDS, STATUSES, TZ) for r in records])
+
+
 @SETTINGS
 @given(json_values)
 def test_a_portal_page_of_any_shape_is_records_or_the_sources_error(payload):
@@ -112,11 +121,53 @@ def test_parse_time_returns_an_aware_time_or_leaves_the_value_to_be_refused(valu
         assert out.tzinfo is not None
 
 
+# yyyyMMddHHmmss with every part allowed to be out of range (30 February, hour 24, year 0000), near the offset
+# changes of zones that have them, among other values a time column may hold.
+compact = st.builds(lambda y, mo, d, h, mi, s: f"{y:04d}{mo:02d}{d:02d}{h:02d}{mi:02d}{s:02d}",
+                    st.one_of(st.integers(0, 9999), st.integers(2024, 2026)), st.integers(0, 13), st.integers(0, 32),
+                    st.one_of(st.integers(0, 25), st.integers(0, 3)), st.integers(0, 60), st.integers(0, 60))
+# Days on which the zones below change their offset (Paris: a gap and a repeated hour; São Paulo in 2018–19: at
+# midnight; Lord Howe: by half an hour), at the hours around the change.
+offset_changes = st.builds(lambda day, h, mi, s: f"{day}{h:02d}{mi:02d}{s:02d}",
+                           st.sampled_from(["20250330", "20251026", "20181104", "20181103", "20190216", "20190217",
+                                            "20250406", "20251005"]),
+                           st.sampled_from([0, 1, 2, 3, 23]), st.integers(0, 59), st.integers(0, 59))
+time_cells = st.one_of(compact, offset_changes, compact.map(lambda v: v[:-1]), compact.map(lambda v: f" {v}"),
+                       compact.map(lambda v: v.replace("0", "\0", 1)), compact.map(lambda v: v.replace("1", "١")),
+                       scalars)
+
+
+@SETTINGS
+@given(st.lists(time_cells, max_size=40),
+       st.sampled_from([TZ, ZoneInfo("Europe/Paris"), ZoneInfo("America/Sao_Paulo"), ZoneInfo("Australia/Lord_Howe")]))
+def test_a_column_of_compact_times_parsed_at_once_gives_what_parse_time_gives_one_at_a_time(values, tz):
+    """compact_times (numpy, issue 3) takes the plain yyyyMMddHHmmss values and leaves the rest to parse_time;
+    what it takes must be exactly what parse_time makes of it: the same wall time, zone and fold."""
+    at_once = compact_times(values, tz)
+    assert len(at_once) == len(values)
+    for value, moment in zip(values, at_once):
+        if moment is not None:
+            expected = parse_time(value, tz)
+            assert (repr(moment), moment.fold, moment.tzinfo) == (repr(expected), expected.fold, expected.tzinfo)
+    assert compact_times(values, None) == [None] * len(values)  # naive times are parse_time's to leave as they are
+
+
 names = st.sampled_from(["Nguyễn Văn An", "Trần Thị Bích", "Lê Minh", "Phạm Quốc Dũng"])
 phones = st.builds(lambda p, n, sep: p + sep.join([n[:3], n[3:6], n[6:]]), st.sampled_from(["0", "+84", "84"]),
                    st.from_regex(r"9[0-9]{8}", fullmatch=True), st.sampled_from(["", " ", ".", "-"]))
 emails = st.from_regex(r"[a-z][a-z0-9.]{0,10}@[a-z]{2,8}\.(vn|com|gov\.vn)", fullmatch=True)
 id_numbers = st.from_regex(r"0[0-9]{11}", fullmatch=True)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.fixed_dictionaries({}, optional={
+    "procedure_name": st.one_of(st.sampled_from(["Đăng ký khai sinh", "Cấp phép xây dựng"]), json_values,
+                                st.builds(lambda n: f"Hồ sơ của ông {n}", names)),
+    "sector": st.one_of(st.sampled_from(["Hộ tịch", "Xây dựng"]), json_values),
+    "category": st.one_of(st.builds(lambda p: f"gọi {p}", st.just("0903 123 456")), st.text(max_size=10))}),
+    json_values), max_size=8))
+def test_a_batch_is_scrubbed_as_its_rows_are_one_by_one(rows):
+    assert privacy.scrub_rows(rows) == [privacy.scrub_row(row) for row in rows]
 
 
 @SETTINGS

@@ -107,9 +107,9 @@ def portal_records_to_rows(records: list, fields: dict[str, str], statuses: dict
     # `in` and `count` compare in C (identity first): far cheaper than a generator over every value
     columns = {field: values for field, values in columns.items() if values.count(MISSING) != len(values)}
     if "channel" in columns:
-        columns["channel"] = [v if v is MISSING else CHANNELS.get(_code(v), v) for v in columns["channel"]]
+        columns["channel"] = _translated(columns["channel"], lambda v: CHANNELS.get(_code(v), v))
     if "status" in columns:
-        columns["status"] = [v if v is MISSING else _status(v, statuses) for v in columns["status"]]
+        columns["status"] = _translated(columns["status"], lambda v: _status(v, statuses))
     for field, upstream, value_of in (("supplement_requests", "DanhSachHoSoBoSung", len),
                                       ("fee_bearing", "DanhSachLePhi", bool)):
         values = columns.get(field) or [MISSING] * len(records)
@@ -117,6 +117,17 @@ def portal_records_to_rows(records: list, fields: dict[str, str], statuses: dict
             columns[field] = [value_of(r[upstream]) if v is MISSING and isinstance(r.get(upstream), list) else v
                               for v, r in zip(values, records)]
     return project_columns(columns, len(records), RecordKind.dossier, tz=tz, origin=origin)
+
+
+def _translated(values: list, translate) -> list:
+    """`translate` applied to a column of codes, once per distinct code (a page holds a handful); MISSING stays.
+    Keyed by type too: 1 and True are equal keys, yet different codes."""
+    try:
+        keys = list(zip(map(type, values), values))
+        table = {key: key[1] if key[1] is MISSING else translate(key[1]) for key in set(keys)}
+    except TypeError:  # an unhashable value (a list where a code belongs): one at a time
+        return [v if v is MISSING else translate(v) for v in values]
+    return list(map(table.__getitem__, keys))
 
 
 def _field_values(records: list[dict], key: str) -> list:
