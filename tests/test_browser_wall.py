@@ -200,6 +200,8 @@ def test_soak_a_simulated_day_keeps_the_wall_bounded(served, store):
         until = at("2025-11-09 00:00")
         assert pipeline.pull(engine_for(store), SOURCE, until=until).status == "ok"  # catch up to the day
         first = data_version(engine_for(store))
+        # drawn before the hourly pulls begin: else 24 quick pulls between two polls leave one version to draw
+        wait_for(lambda: version_shown(driver) == first, timeout=120)
         for _ in range(hours):
             until = pull_more(store, 1, until)
         last = data_version(engine_for(store))

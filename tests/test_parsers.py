@@ -152,6 +152,13 @@ def test_a_column_of_compact_times_parsed_at_once_gives_what_parse_time_gives_on
     assert compact_times(values, None) == [None] * len(values)  # naive times are parse_time's to leave as they are
 
 
+def test_the_portals_usual_times_are_all_taken_by_the_column_parse():
+    values = ["20250701080000", "20251231235959", "20250701080000", "20260228170000"]
+    assert [m.isoformat() for m in compact_times(values, TZ)] == [
+        "2025-07-01T08:00:00+07:00", "2025-12-31T23:59:59+07:00", "2025-07-01T08:00:00+07:00",
+        "2026-02-28T17:00:00+07:00"]
+
+
 names = st.sampled_from(["Nguyễn Văn An", "Trần Thị Bích", "Lê Minh", "Phạm Quốc Dũng"])
 phones = st.builds(lambda p, n, sep: p + sep.join([n[:3], n[3:6], n[6:]]), st.sampled_from(["0", "+84", "84"]),
                    st.from_regex(r"9[0-9]{8}", fullmatch=True), st.sampled_from(["", " ", ".", "-"]))

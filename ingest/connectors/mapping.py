@@ -300,9 +300,9 @@ def compact_times(values: list, tz: ZoneInfo | None) -> list:
         return out
     at = np.flatnonzero(plain)
     local_days, which_day = np.unique(days[at], return_inverse=True)
-    offsets = [_steady_offset(tz, local_day) for local_day in local_days.tolist()]
-    steady = np.array([offset is not None for offset in offsets])
-    offsets = np.array([offset or 0 for offset in offsets], dtype=np.int64)
+    found = [_steady_offset(tz, local_day) for local_day in local_days.tolist()]
+    steady = np.array([offset is not None for offset in found])
+    offsets = np.array([offset or 0 for offset in found], dtype=np.int64)
     keep = steady[which_day]
     at, which_day = at[keep], which_day[keep]
     if not len(at):
