@@ -301,7 +301,9 @@ def _delta_statements(kind: str, dialect: str) -> list[tuple[Table, object, obje
     for table, template in _templates(kind, dialect):
         keys = [c.name for c in table.primary_key.columns]
         sums = [c.name for c in table.c if c.name not in keys]
-        add = (template.format(src=_delta_table(kind), **_DELTA).rstrip()
+        inserted = [c.strip() for c in template.split("(", 1)[1].split(")", 1)[0].split(",")]
+        add = (template.format(src=_delta_table(kind), **_DELTA).rstrip()  # keys by position: joins have a `day`
+               + f"\nORDER BY {', '.join(str(inserted.index(k) + 1) for k in keys)}"  # add_contributions' lock order
                + f"\nON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
                + ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in sums))
         empty = " AND ".join(f"{c} = 0" for c in _EVENTS[table.name])
@@ -472,7 +474,10 @@ def add_contributions(conn: Connection, contributions: dict[str, pd.DataFrame]) 
             with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
                 for row in zip(*values):
                     copy.write_row(row)
-            cursor.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {stage} {add}")
+            # In key order: pulls of other sources add to the same rows, and all lock them in one order (a wait,
+            # never a deadlock; tests/test_rollup_deltas.py).
+            cursor.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {stage} ORDER BY {', '.join(keys)} "
+                           f"{add}")
     finally:
         cursor.close()
     return days

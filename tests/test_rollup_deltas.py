@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+import time
+from datetime import date, timedelta
 
+import pandas as pd
+import pytest
 from sqlalchemy import select
 
 from ingest import pipeline
@@ -11,6 +14,7 @@ from store import rollups
 from store.schema import (dossier_backlog_daily, dossier_daily, dossier_due_flow, dossier_duration_daily,
                           dossier_duration_monthly, dossier_unit_daily, dossier_unit_monthly, ticket_backlog_daily,
                           ticket_daily, ticket_due_flow, ticket_unit_daily, ticket_unit_monthly)
+from store.db import engine_for
 from tests.conftest import at, demo_source
 from tests.records import assert_held_exact, dossier, given, later, ticket
 
@@ -115,3 +119,44 @@ def test_two_pulls_of_one_source_at_once_write_one_after_the_other(engine, monke
     assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
     assert_same_as_a_recompute(engine)
     assert assert_held_exact(engine) == {"upstream": (2, 0)}
+
+
+@pytest.mark.postgres
+def test_two_pulls_adding_the_same_rollup_rows_in_opposite_orders_wait_instead_of_deadlocking(postgres_url):
+    """Daily rollup rows are shared by every source: pull A holds some (its transaction's first group), pull B
+    brings the same rows and more in another order, then A's next group needs B's new rows. Added in key order,
+    B waits for A at its first row, holding none; in its own order, B held rows A needed and PostgreSQL aborted one
+    of the two (a deadlock)."""
+    engine = engine_for(postgres_url)
+    start = (date(2025, 7, 1) - date(1970, 1, 1)).days
+    keys = [("26506", start + i, start + i + 7) for i in range(20)]
+
+    def flow(rows) -> dict:
+        return {"dossier_due_flow": pd.DataFrame(rows, columns=["unit_code", "day", "late_day"]).assign(opened=1,
+                                                                                                        closed=0)}
+
+    with engine.begin() as conn:  # both pulls see the calendar covered (else B would wait on A's calendar rows)
+        rollups.sync_calendar(conn, date(2023, 1, 1), date(2027, 12, 31))
+    errors = []
+
+    def pull_b():
+        try:
+            with engine.begin() as conn:
+                rollups.add_contributions(conn, flow(keys[::-1]))
+        except Exception as exc:  # noqa: BLE001 — asserted below
+            errors.append(exc)
+
+    with engine.connect() as a, a.begin():
+        rollups.add_contributions(a, flow(keys[:10]))
+        b = threading.Thread(target=pull_b)
+        b.start()
+        with engine.connect() as watch:
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            deadline = time.monotonic() + 10
+            while not watch.exec_driver_sql(waiting).scalar() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        rollups.add_contributions(a, flow(keys[10:]))
+    b.join(timeout=30)
+    assert not errors, errors
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*), sum(opened) FROM dossier_due_flow").one() == (20, 40)
