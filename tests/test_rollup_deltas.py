@@ -151,10 +151,13 @@ def test_two_pulls_adding_the_same_rollup_rows_in_opposite_orders_wait_instead_o
         b = threading.Thread(target=pull_b)
         b.start()
         with engine.connect() as watch:
-            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                       "AND datname = current_database()")
             deadline = time.monotonic() + 10
-            while not watch.exec_driver_sql(waiting).scalar() and time.monotonic() < deadline:
+            while not (seen := watch.exec_driver_sql(waiting).scalar()) and time.monotonic() < deadline:
+                watch.rollback()  # pg_stat_activity is read once a transaction
                 time.sleep(0.05)
+        assert seen, "pull B never waited for pull A: the two did not meet"
         rollups.add_contributions(a, flow(keys[10:]))
     b.join(timeout=30)
     assert not errors, errors
