@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Iterator
+from typing import Callable, Iterator
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Engine, select, update
@@ -126,6 +126,10 @@ def _add(into: dict, stages: dict) -> None:
 WRITE_ROWS = 100_000
 WRITE_SECONDS = 2.0
 SQLITE_WRITE_PRAGMAS = {"cache_size": -65536, "wal_autocheckpoint": 16384}  # 64 MiB of cache; 64 MiB of WAL
+# A pull that inserted this many records as new ANALYZEs their table on PostgreSQL before it goes on (as its
+# manual advises after a bulk load): planned on the statistics of a near-empty table, each lookup of a batch's
+# ids that followed scanned every stored record (issue 3: 0.3–0.5 s a lookup after a million dossiers).
+ANALYZE_AFTER_ROWS = WRITE_ROWS
 
 
 @contextmanager
@@ -164,12 +168,12 @@ def _rollup_seconds(stages: dict) -> float:
 
 
 def prepared_batches(source: SourceConfig, since: datetime | None, until: datetime, sqlite: bool, part: int = 0,
-                     parts: int = 1, as_copy_text: bool = False) -> Iterator[PreparedBatch]:
-    """The source's batches (part `part` of `parts`: Connector.pull_part), validated and converted to driver
-    rows (with `as_copy_text`, new dossiers as PostgreSQL COPY text: writes.prepare): everything but the
+                     parts: int = 1, as_copy_text: bool = False, claim=None) -> Iterator[PreparedBatch]:
+    """The source's batches (part `part` of `parts`: Connector.pull_part, with `claim`), validated and converted
+    to driver rows (with `as_copy_text`, new dossiers as PostgreSQL COPY text: writes.prepare): everything but the
     writing."""
     connector = connector_for(source)
-    batches = connector.pull(since, until) if parts == 1 else connector.pull_part(since, until, part, parts)
+    batches = connector.pull(since, until) if parts == 1 else connector.pull_part(since, until, part, parts, claim)
     try:
         while True:
             started = time.perf_counter()
@@ -206,10 +210,19 @@ def _hand_over(out, item, parent: int) -> None:
                 os._exit(1)
 
 
+def _claimer(taken) -> Callable[[], int]:
+    """Connector.pull_part's `claim` over a counter the preparing processes share."""
+    def claim() -> int:
+        with taken.get_lock():
+            taken.value += 1
+            return taken.value - 1
+    return claim
+
+
 def _produce(source: SourceConfig, since, until, sqlite: bool, out, parent: int | None = None,
-             part: int = 0, parts: int = 1) -> None:
-    """In a child process: prepare part `part` of `parts` of the batches and hand them over, each with its
-    part's number; the parent writes them."""
+             part: int = 0, parts: int = 1, taken=None) -> None:
+    """In a child process: prepare part `part` of `parts` of the batches (slices taken from the shared counter
+    `taken`) and hand them over, each with its part's number; the parent writes them."""
     parent = parent or os.getppid()
     # Below the writer (and the web workers): the writer is the pull's critical path, and preparing ahead of it
     # only fills the queue. On 2 cores three equal processes gave the writer two thirds of a core (issue 3).
@@ -220,7 +233,8 @@ def _produce(source: SourceConfig, since, until, sqlite: bool, out, parent: int 
     gc.disable()
     try:
         # PostgreSQL: new dossiers handed over as COPY text, formatted here rather than row by row by the writer.
-        batches = prepared_batches(source, since, until, sqlite, part, parts, as_copy_text=not sqlite)
+        batches = prepared_batches(source, since, until, sqlite, part, parts, as_copy_text=not sqlite,
+                                   claim=_claimer(taken) if taken is not None else None)
         for done, item in enumerate(batches, start=1):
             item.on_committed = None  # a callback cannot be pickled; kinds prepared here use none
             item.part = part
@@ -240,8 +254,10 @@ def _prepared_in_children(source: SourceConfig, since, until, sqlite: bool,
     30.8 s with one). A batch's progress is the mean over the parts."""
     context = multiprocessing.get_context("spawn")  # no fork: the scheduler process has threads
     out = context.Queue(maxsize=PRODUCER_QUEUE * parts)
-    children = [context.Process(target=_produce, args=(source, since, until, sqlite, out, os.getpid(), part, parts),
-                                daemon=True, name=f"prepare:{source.name}:{part}") for part in range(parts)]
+    taken = context.Value("i", 0)  # the slices the parts have taken (Connector.pull_part's `claim`)
+    children = [context.Process(target=_produce, daemon=True, name=f"prepare:{source.name}:{part}",
+                                args=(source, since, until, sqlite, out, os.getpid(), part, parts, taken))
+                for part in range(parts)]
     for child in children:
         child.start()
     progress, running = [0.0] * parts, parts
@@ -354,6 +370,7 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
 
         # A backfill's batches are inserted as new without looking their ids up, until one turns out not to be.
         assume_new = since is None
+        inserted_as_new: dict[RecordKind, int] = {}
 
         def write(conn, group: list[PreparedBatch]) -> None:
             nonlocal last_rollup, rollup_interval, assume_new
@@ -367,6 +384,8 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                                                         assume_new=assume_new)
                     if batch.prepared.contributions is not None:  # insertable as new: was it?
                         assume_new = batch.prepared.inserted_as_new
+                    if batch.prepared.inserted_as_new:
+                        inserted_as_new[kind] = inserted_as_new.get(kind, 0) + stored
                     (dossier_days if kind is RecordKind.dossier else ticket_days).update(days)
                     quarantined = writes.quarantine_rows(conn, source.name, run_id, kind, batch.rejected)
                     result.rows_read += batch.read
@@ -423,6 +442,11 @@ def pull(engine: Engine, source: SourceConfig, until: datetime | None = None,
                     group = []
             if group:
                 write(conn, group)
+            loaded = [writes.UPSERTS[kind].table.name for kind, rows in inserted_as_new.items()
+                      if rows >= ANALYZE_AFTER_ROWS]
+            if loaded and not sqlite:
+                with conn.begin():
+                    conn.exec_driver_sql(f"ANALYZE {', '.join(loaded)}")
             for kind in dict.fromkeys(b.prepared.kind for b in repeats):  # one batch a record kind, in order
                 write(conn, [_together([b for b in repeats if b.prepared.kind is kind])])
         with engine.begin() as conn:

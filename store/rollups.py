@@ -364,8 +364,9 @@ def dossier_contributions(columns: dict, received_us: np.ndarray, due_us: np.nda
                           days: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
     """Each dossier daily table's rows for a batch of new dossiers (keys and sums, days as days since 1970).
 
-    `columns`: the records' values by field; times in whole microseconds (NaN: none), as stored; `days`:
-    received_day, due_day, completed_day as local days since 1970 (NaN: none)."""
+    `columns`: the records' driver values by field (writes._Upsert.driver_values: a status as its text); times
+    in whole microseconds (NaN: none), as stored; `days`: received_day, due_day, completed_day as local days
+    since 1970 (NaN: none)."""
     max_supplements = rule("late_supplement_requests")
     unit = np.asarray(columns["unit_code"], dtype=object)
     sector = np.asarray(columns["sector"], dtype=object)
@@ -373,7 +374,7 @@ def dossier_contributions(columns: dict, received_us: np.ndarray, due_us: np.nda
     flag = {name: np.asarray(columns[name], dtype=bool) for name in (
         "full_process_online", "fee_bearing", "paid_online", "digitised", "data_reused", "accepted_late", "e_result")}
     supplements = np.asarray(columns["supplement_requests"], dtype=np.int64)
-    status = np.asarray([getattr(v, "value", v) for v in columns["status"]], dtype=object)
+    status = np.asarray(columns["status"], dtype=object)
     received_day, due_day, completed_day = days["received_day"], days["due_day"], days["completed_day"]
     ended = ~np.isnan(completed_day)
     rd = received_day.astype(np.int64)

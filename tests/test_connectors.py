@@ -2,6 +2,7 @@
 records as the demo connector pulls in-process), dropped CSV/XLSX files, a second database."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -120,6 +121,45 @@ def test_the_parts_of_a_window_cover_it(demo_server, overlap):
         assert len(again) > 10
     elif overlap == "0":
         assert again == []
+
+
+def test_parts_that_claim_slices_take_each_once_whichever_part_is_free(demo_server):
+    """Issue 3: with a shared `claim`, a part takes the next slice no part has taken, so the parts finish together
+    however uneven the slices are. A part run first takes them all and the other finds none left; the progress
+    is the whole pull's."""
+    from ingest.connectors import connector_for
+
+    demo_server.feed.fixed_clock = AS_OF
+    connector = connector_for(entry("portal", "dossier_api", url=f"{demo_server.url}/portal/dossiers",
+                                    page_size=500))
+    whole = [r["dossier_id"] for b in connector.pull(None, AS_OF) for r in b.rows]
+    claim = itertools.count().__next__
+    first = list(connector.pull_part(None, AS_OF, 0, 2, claim))
+    second = list(connector.pull_part(None, AS_OF, 1, 2, claim))
+    assert len(whole) > 1000 and second == []
+    assert sorted(r["dossier_id"] for b in first if not b.may_repeat for r in b.rows) == sorted(whole)
+    progress = [b.progress for b in first]
+    assert progress == sorted(progress) and progress[-1] == 1.0 and progress[0] < 0.5
+
+
+@pytest.mark.postgres
+def test_a_backfill_analyzes_the_records_it_loaded_on_postgresql(postgres_url, demo_server, monkeypatch):
+    """Issue 3: planned on the statistics of a near-empty table, each lookup of ids after a bulk load scanned every
+    stored dossier. A pull that inserted ANALYZE_AFTER_ROWS records as new analyzes their table before going on."""
+    from store.db import engine_for
+
+    demo_server.feed.fixed_clock = AS_OF
+    engine = engine_for(postgres_url)
+    monkeypatch.setattr(pipeline, "ANALYZE_AFTER_ROWS", 500)
+    analyzed = "SELECT count(*) FROM pg_stats WHERE tablename = 'dossiers' AND attname = 'source'"
+    with engine.connect() as conn:
+        assert conn.execute(text(analyzed)).scalar_one() == 0
+    result = pipeline.pull(engine, entry("portal", "dossier_api", url=f"{demo_server.url}/portal/dossiers",
+                                         page_size=300, prepare_in_subprocess=False), until=AS_OF)
+    assert result.status == "ok" and result.rows_stored > 500, result.error
+    with engine.connect() as conn:
+        assert conn.execute(text(analyzed)).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM pg_stats WHERE tablename = 'tickets'")).scalar_one() == 0
 
 
 def test_document_counts_as_csv(engine, demo_server):

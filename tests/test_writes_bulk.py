@@ -3,7 +3,7 @@ PostgreSQL's COPY-staged upsert against the row-by-row one, whole-batch validati
 the unrolled field mapping against normalise() field by field."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given as hypothesis_given, settings, strategies as st
@@ -202,3 +202,16 @@ def test_copy_text_is_sent_in_the_connections_encoding(postgres_engine):
         _copy_text_stores_what_rows_store(latin1, ["café", "crème\tbrûlée", "naïve \\N", "Ørsted"])
     finally:
         latin1.dispose()
+
+
+@hypothesis_given(st.lists(st.one_of(st.just(float("nan")), st.floats(-2.0e9, 4.0e9)), max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_days_written_once_per_distinct_day_are_each_values_own_day(seconds):
+    """Issue 3: a batch's day columns format each distinct day once; every value still gets its own UTC day."""
+    import math
+
+    import numpy as np
+
+    expected = [None if math.isnan(v) else (datetime(1970, 1, 1) + timedelta(days=math.floor(v / 86400))).date()
+                .isoformat() for v in seconds]
+    assert writes._iso(np.array(seconds, dtype=float), "D") == expected

@@ -52,10 +52,13 @@ class Connector(ABC):
         `since` is None on the first pull (a backfill of the whole history the source keeps).
         """
 
-    def pull_part(self, since: datetime | None, until: datetime, part: int, parts: int) -> Iterator[Batch]:
+    def pull_part(self, since: datetime | None, until: datetime, part: int, parts: int,
+                  claim: Callable[[], int] | None = None) -> Iterator[Batch]:
         """Part `part` (0 … parts − 1) of `pull(since, until)`: the parts together give every record the
         whole pull gives, so as many processes can prepare them side by side (issue 3). A kind that cannot
-        split its window gives it all as part 0."""
+        split its window gives it all as part 0. `claim`, shared by the parts, gives each call the next number
+        0, 1, 2 …: a kind that cuts its window into slices may take them in that order instead of dealing them
+        out in turn, so the parts finish together however uneven the slices are."""
         return self.pull(since, until) if part == 0 else iter(())
 
 

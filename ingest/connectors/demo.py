@@ -40,8 +40,10 @@ class DemoConnector(Connector):
     def pull(self, since: datetime | None, until: datetime) -> Iterator[Batch]:
         return self.pull_part(since, until, 0, 1)
 
-    def pull_part(self, since: datetime | None, until: datetime, part: int, parts: int) -> Iterator[Batch]:
-        """Every `parts`-th day of the window: a day's records are generated from that day alone."""
+    def pull_part(self, since: datetime | None, until: datetime, part: int, parts: int,
+                  claim=None) -> Iterator[Batch]:
+        """Every `parts`-th day of the window: a day's records are generated from that day alone (days are
+        near even, so they are dealt out in turn and `claim` is not needed)."""
         until_day = until.astimezone(TZ).date()
         lookback = max(self.city.max_dossier_lifetime_days, self.city.max_ticket_lifetime_days)
         first = self.start if since is None else max(self.start, since.astimezone(TZ).date() - timedelta(days=lookback))

@@ -26,15 +26,15 @@ record after it moves up one place, so the first record of the next page would b
 page says how many records the window holds (`total`), a drop in that number steps back as many pages
 as it takes to read the moved records again (read twice is harmless: the upsert keeps the newer).
 
-A backfill prepared by several processes (ingest.pipeline) cuts its window into slices dealt out to them in
-turn (`pull_part`); each slice after the first begins `overlap` early, as a pull does after its watermark, and
-the rows it re-reads up to its edge come in a batch of their own, marked `may_repeat` (written last).
+A backfill prepared by several processes (ingest.pipeline) cuts its window into slices, each taken by the next
+process free (`pull_part`); each slice after the first begins `overlap` early, as a pull does after its watermark,
+and the rows it re-reads up to its edge come in a batch of their own, marked `may_repeat` (written last).
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ingest.connectors.base import Batch, Connector, register
 from ingest.connectors.mapping import MISSING, first_moment, project, project_columns, seconds_option, zone
@@ -171,8 +171,10 @@ def window_total(payload) -> int | None:
 # A window longer than this (a backfill, a catch-up after an outage) is prepared in a second process:
 # fetching, mapping and validating cost more than writing, and the process costs ~2 s to start.
 SUBPROCESS_WINDOW = timedelta(days=31)
-# A window prepared by several processes is cut into this many slices per process, dealt out in turn.
-SLICES_PER_PART = 8
+# A window prepared by several processes is cut into this many slices per process, each taken by the next
+# process free (issue 3: dealt out in turn, a million demo dossiers came as slices of 0 to 112,000 and one part
+# ended ~3 s after the other, the writer alone meanwhile).
+SLICES_PER_PART = 16
 
 
 @register
@@ -207,9 +209,12 @@ class DossierApiConnector(Connector):
     def pull(self, since: datetime | None, until: datetime) -> Iterator[Batch]:
         return self._pull_window(self._start(since), until)
 
-    def pull_part(self, since: datetime | None, until: datetime, part: int, parts: int) -> Iterator[Batch]:
-        """Every `parts`-th of SLICES_PER_PART × parts consecutive windows (interleaved, so the parts stay even
-        as the volume grows over time); each window after the first begins `overlap` early, as a pull does."""
+    def pull_part(self, since: datetime | None, until: datetime, part: int, parts: int,
+                  claim: Callable[[], int] | None = None) -> Iterator[Batch]:
+        """Slices of the window (SLICES_PER_PART × parts consecutive windows), each after the first beginning
+        `overlap` early, as a pull does. With `claim`, each part takes the next slice not yet taken, and its
+        progress is that of the whole pull (slices before this one taken); without, every `parts`-th slice
+        (interleaved, so the parts stay near even as the volume grows over time)."""
         if parts <= 1:
             yield from self.pull(since, until)
             return
@@ -217,11 +222,14 @@ class DossierApiConnector(Connector):
         count = SLICES_PER_PART * parts
         seconds = (until - start).total_seconds()
         edges = [start + timedelta(seconds=round(seconds * i / count)) for i in range(count)] + [until]
-        mine = range(part, count, parts)
+        mine = iter(claim, None) if claim is not None else iter(range(part, count, parts))
         for done, i in enumerate(mine):
+            if i >= count:
+                return
             low, high = edges[i] - (self.overlap if i else timedelta(0)), edges[i + 1]
             for batch in self._pull_window(low, high):
-                batch.progress = (done + batch.progress) / len(mine)
+                batch.progress = (i + batch.progress) / count if claim is not None else \
+                    (done + batch.progress) / len(range(part, count, parts))
                 if i and self.overlap:
                     yield from _overlap_apart(batch, edges[i])
                 else:
