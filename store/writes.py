@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from datetime import date, datetime
 from functools import lru_cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Table, select, text, update
 
 from ingest.contracts import RecordKind
-from metrics.time import now
+from metrics.time import now, steady_offset
 from store import rollups
 from store.schema import data_version, document_counts, dossiers, quarantine, tickets
 
@@ -45,6 +46,39 @@ def _iso(epoch_seconds: np.ndarray, unit: str, zone: bool = False) -> list:
     text = text.astype(object)
     text[missing] = None
     return text.tolist()
+
+
+def _epoch_seconds(values: list) -> np.ndarray:
+    """Aware datetimes (None: NaN) as epoch seconds, equal to `timestamp()` each. A column of plain datetimes in
+    one zone is read at once from their pickled fields (year … microsecond), the zone's offset looked up once per
+    local day; a day whose offset changes, and anything else, goes value by value (`timestamp()`: ~0.45 µs a
+    value, ~1.8 µs a dossier, issue 3)."""
+    out = np.full(len(values), np.nan)
+    present = np.array([v is not None for v in values], dtype=bool)
+    items = [v for v in values if v is not None] if not present.all() else values
+    if not items:
+        return out
+    stamps = None
+    if set(map(type, items)) == {datetime}:
+        states = list(map(itemgetter(1), map(datetime.__reduce__, items)))  # (10 bytes, tzinfo) each
+        zones = set(map(len, states)) == {2} and set(map(itemgetter(1), states))
+        if zones and len(zones) == 1 and isinstance(zone := next(iter(zones)), ZoneInfo):
+            fields = np.frombuffer(b"".join(map(itemgetter(0), states)), np.uint8).reshape(-1, 10).astype(np.int64)
+            months = (fields[:, 0] * 256 + fields[:, 1] - 1970) * 12 + (fields[:, 2] & 0x7F) - 1  # bit 7: fold
+            days = (months.astype("datetime64[M]").astype("datetime64[D]") + fields[:, 3] - 1).astype(np.int64)
+            distinct, which = np.unique(days, return_inverse=True)
+            found = [steady_offset(zone, d) for d in distinct.tolist()]
+            offsets = np.array([o or 0 for o in found], dtype=np.int64)[which]
+            micro = ((days * 86400 + fields[:, 4] * 3600 + fields[:, 5] * 60 + fields[:, 6] - offsets) * 1_000_000
+                     + (fields[:, 7] << 16 | fields[:, 8] << 8 | fields[:, 9]))
+            # Whole microseconds divided by 10**6, as timestamp() does: exact while they fit a double (1685–2255).
+            stamps = micro / 1e6
+            for i in np.flatnonzero(~np.array([o is not None for o in found])[which] | (np.abs(micro) >= 2**53)):
+                stamps[i] = items[i].timestamp()
+    if stamps is None:
+        stamps = np.fromiter(map(datetime.timestamp, items), float, len(items))
+    out[present] = stamps
+    return out
 
 
 class _Upsert:
@@ -79,8 +113,7 @@ class _Upsert:
         stamps = {}
         for i, field in enumerate(self.fields):
             if field.endswith("_at"):
-                stamps[field] = np.fromiter([np.nan if v is None else v.timestamp() for v in columns[i]],
-                                            float, len(records))
+                stamps[field] = _epoch_seconds(columns[i])
                 columns[i] = _iso(stamps[field], "us", zone=not sqlite)
             elif field == "status":
                 columns[i] = [v.value for v in columns[i]]
@@ -94,6 +127,7 @@ class _Upsert:
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_BOOLEANS = {True: "t", False: "f", None: "\\N"}
 
 
 def copy_text(columns: list[list]) -> bytes:
@@ -104,9 +138,9 @@ def copy_text(columns: list[list]) -> bytes:
     for values in columns:
         first = next((v for v in values if v is not None), None)
         if isinstance(first, bool):
-            values = ["\\N" if v is None else "t" if v else "f" for v in values]
+            values = list(map(_COPY_BOOLEANS.__getitem__, values))
         elif isinstance(first, (int, float)):
-            values = ["\\N" if v is None else str(v) for v in values]
+            values = ["\\N" if v is None else str(v) for v in values] if None in values else list(map(str, values))
         else:
             missing = None in values
             joined = "".join([v for v in values if v is not None] if missing else values)

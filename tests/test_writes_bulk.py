@@ -4,6 +4,7 @@ the unrolled field mapping against normalise() field by field."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given as hypothesis_given, settings, strategies as st
@@ -215,3 +216,23 @@ def test_days_written_once_per_distinct_day_are_each_values_own_day(seconds):
     expected = [None if math.isnan(v) else (datetime(1970, 1, 1) + timedelta(days=math.floor(v / 86400))).date()
                 .isoformat() for v in seconds]
     assert writes._iso(np.array(seconds, dtype=float), "D") == expected
+
+
+_ZONES = [ZoneInfo(name) for name in ("Asia/Ho_Chi_Minh", "Europe/Paris", "America/Sao_Paulo", "Australia/Lord_Howe")] \
+    + [timezone.utc, timezone(timedelta(hours=7))]
+_TIMES = {"min_value": datetime(1900, 1, 1), "max_value": datetime(2999, 12, 31)}
+
+
+@hypothesis_given(st.one_of(
+    st.sampled_from(_ZONES).flatmap(lambda zone: st.lists(st.one_of(st.none(), st.datetimes(
+        **_TIMES, timezones=st.just(zone))), max_size=40)),  # one zone a column, the usual case
+    st.lists(st.one_of(st.none(), st.datetimes(**_TIMES, timezones=st.sampled_from(_ZONES))), max_size=10)))
+@settings(max_examples=300, deadline=None)
+def test_times_converted_a_column_at_a_time_equal_their_own_timestamps(values):
+    """Issue 3: a column of times in one zone becomes epoch seconds at once (the zone's offset once per local day);
+    days whose offset changes (Paris, São Paulo at midnight, Lord Howe by half an hour) and mixed zones go one by
+    one. Every value equals its own timestamp(), to the bit."""
+    import numpy as np
+
+    expected = np.array([np.nan if v is None else v.timestamp() for v in values], dtype=float)
+    assert np.array_equal(writes._epoch_seconds(values), expected, equal_nan=True)

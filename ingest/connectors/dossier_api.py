@@ -103,9 +103,8 @@ def portal_records_to_rows(records: list, fields: dict[str, str], statuses: dict
     """`portal_record_to_row` for a whole page, column by column (the same rows, a fraction of the time)."""
     if not all(r.__class__ is dict for r in records):
         return [portal_record_to_row(r, fields, statuses, tz, origin=origin) for r in records]
-    columns = {field: _field_values(records, upstream) for field, upstream in fields.items()}
-    # `in` and `count` compare in C (identity first): far cheaper than a generator over every value
-    columns = {field: values for field, values in columns.items() if values.count(MISSING) != len(values)}
+    columns = {field: values for field, upstream in fields.items()
+               if (values := _field_values(records, upstream)) is not None}
     if "channel" in columns:
         columns["channel"] = _translated(columns["channel"], lambda v: CHANNELS.get(_code(v), v))
     if "status" in columns:
@@ -130,11 +129,14 @@ def _translated(values: list, translate) -> list:
     return list(map(table.__getitem__, keys))
 
 
-def _field_values(records: list[dict], key: str) -> list:
+def _field_values(records: list[dict], key: str) -> list | None:
+    """The records' values of `key`, MISSING where a record has none; None where none has it."""
     try:
         return list(map(itemgetter(key), records))  # every record has it: the loop in C
     except KeyError:
-        return [r.get(key, MISSING) for r in records]
+        values = [r.get(key, MISSING) for r in records]
+        # `count` compares in C (identity first): far cheaper than a generator over every value
+        return None if values.count(MISSING) == len(values) else values
 
 
 def _status(value, statuses: dict[str, str]):
