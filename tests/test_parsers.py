@@ -159,6 +159,20 @@ def test_the_portals_usual_times_are_all_taken_by_the_column_parse():
         "2026-02-28T17:00:00+07:00"]
 
 
+def test_the_portals_usual_columns_are_taken_whole():
+    """Issue 3: flags of 0/1, counts, and ids and text with nothing to strip skip the per-value loop (the property
+    test above holds either way; this fails if the whole-column checks never take a column)."""
+    from ingest.connectors.mapping import _column
+
+    ids = ["26833-250707-00147", "SO-TP-250711-00208"]
+    assert _column(ids, "id", TZ) == (ids, False) and _column(ids, "id", TZ)[0] is ids
+    assert _column(["Hộ tịch", "Xây dựng"], "text", TZ) == (["Hộ tịch", "Xây dựng"], False)
+    assert _column([0, 1, 1], "bool", TZ) == ([False, True, True], False)
+    assert _column([0, 3], "int", TZ) == ([0, 3], False)
+    assert _column([" x", "y"], "text", TZ) == (["x", "y"], True)  # a value to strip: the per-value path
+    assert _column([1, 2], "bool", TZ)[1] and _column([True, 0], "bool", TZ)[1]
+
+
 names = st.sampled_from(["Nguyễn Văn An", "Trần Thị Bích", "Lê Minh", "Phạm Quốc Dũng"])
 phones = st.builds(lambda p, n, sep: p + sep.join([n[:3], n[3:6], n[6:]]), st.sampled_from(["0", "+84", "84"]),
                    st.from_regex(r"9[0-9]{8}", fullmatch=True), st.sampled_from(["", " ", ".", "-"]))

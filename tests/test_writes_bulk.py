@@ -236,3 +236,18 @@ def test_times_converted_a_column_at_a_time_equal_their_own_timestamps(values):
 
     expected = np.array([np.nan if v is None else v.timestamp() for v in values], dtype=float)
     assert np.array_equal(writes._epoch_seconds(values), expected, equal_nan=True)
+
+
+def test_a_portal_column_of_times_is_converted_at_once(monkeypatch):
+    """Issue 3: the usual column (one zone, steady days) takes the column path, looking each local day's offset up
+    once; the property test above holds either way, so this fails if the column path never runs."""
+    import numpy as np
+
+    from metrics.time import TZ, steady_offset
+
+    looked_up = []
+    monkeypatch.setattr(writes, "steady_offset", lambda tz, day: looked_up.append(day) or steady_offset(tz, day))
+    values = [datetime(2025, 7, 1 + i % 3, 8, i % 60, tzinfo=TZ) for i in range(90)] + [None]
+    stamps = writes._epoch_seconds(values)
+    assert sorted(looked_up) == [20270, 20271, 20272]  # 1–3 July 2025, days since 1970
+    assert np.array_equal(stamps, [np.nan if v is None else v.timestamp() for v in values], equal_nan=True)
