@@ -224,14 +224,14 @@ class DossierApiConnector(Connector):
         count = SLICES_PER_PART * parts
         seconds = (until - start).total_seconds()
         edges = [start + timedelta(seconds=round(seconds * i / count)) for i in range(count)] + [until]
-        mine = iter(claim, None) if claim is not None else iter(range(part, count, parts))
-        for done, i in enumerate(mine):
+        dealt = range(part, count, parts)
+        for done, i in enumerate(iter(claim, None) if claim is not None else dealt):
             if i >= count:
                 return
             low, high = edges[i] - (self.overlap if i else timedelta(0)), edges[i + 1]
             for batch in self._pull_window(low, high):
-                batch.progress = (i + batch.progress) / count if claim is not None else \
-                    (done + batch.progress) / len(range(part, count, parts))
+                batch.progress = ((i + batch.progress) / count if claim is not None
+                                  else (done + batch.progress) / len(dealt))
                 if i and self.overlap:
                     yield from _overlap_apart(batch, edges[i])
                 else:
