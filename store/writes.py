@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, select, text, update
 
 from ingest.contracts import RecordKind
 from metrics.time import now, steady_offset
-from store import rollups
+from store import copy_format, rollups
 from store.schema import data_version, document_counts, dossiers, quarantine, tickets
 
 CHUNK = 5000
@@ -126,32 +126,6 @@ class _Upsert:
         return [[source] * len(records), *columns, *days], by_name, stamps
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_BOOLEANS = {True: "t", False: "f", None: "\\N"}
-
-
-def copy_text(columns: list[list]) -> bytes:
-    """Driver values, column by column, as the rows of PostgreSQL's COPY text format: tab-separated, \\N for
-    NULL, backslash, tab and line breaks escaped, booleans t / f. Made where a batch is prepared, so the writer
-    sends one buffer instead of formatting each row (and unpickling it) on the pull's critical path (issue 3)."""
-    texts = []
-    for values in columns:
-        first = next((v for v in values if v is not None), None)
-        if isinstance(first, bool):
-            values = list(map(_COPY_BOOLEANS.__getitem__, values))
-        elif isinstance(first, (int, float)):
-            values = ["\\N" if v is None else str(v) for v in values] if None in values else list(map(str, values))
-        else:
-            missing = None in values
-            joined = "".join([v for v in values if v is not None] if missing else values)
-            if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
-                values = [v if v is None else v.translate(_COPY_ESCAPES) for v in values]
-            if missing:
-                values = ["\\N" if v is None else v for v in values]
-        texts.append(values)
-    return ("\n".join(map("\t".join, zip(*texts))) + "\n").encode()
-
-
 _DOSSIER_FIELDS = ("dossier_id", "unit_code", "procedure_code", "procedure_name", "sector", "channel",
                    "full_process_online", "received_at", "due_at", "completed_at", "status", "supplement_requests",
                    "fee_bearing", "paid_online", "e_result", "digitised", "data_reused", "accepted_late", "updated_at")
@@ -235,7 +209,7 @@ def prepare(source: str, kind: RecordKind, records: list, sqlite: bool, as_copy_
         contributions = rollups.dossier_contributions(columns, micro["received_at"], micro["due_at"],
                                                       micro["completed_at"], local_days)
         if as_copy_text and not sqlite:
-            return Prepared(kind, [], ids, days, contributions, copy_text=copy_text(values))
+            return Prepared(kind, [], ids, days, contributions, copy_text=copy_format.copy_text(values))
     return Prepared(kind, list(zip(*values)), ids, days, contributions)
 
 
@@ -444,10 +418,8 @@ def _insert_new(cursor, upsert: _Upsert, prepared: Prepared, postgresql: bool) -
 
 def _copy(cursor, statement: str, prepared: Prepared) -> None:
     with cursor.copy(statement) as copy:
-        if prepared.copy_text is not None:  # made as UTF-8 (copy_text); the connection may speak another encoding
-            encoding = cursor.connection.info.encoding
-            copy.write(prepared.copy_text if encoding == "utf-8" else
-                       prepared.copy_text.decode("utf-8").encode(encoding))
+        if prepared.copy_text is not None:
+            copy_format.write(copy, prepared.copy_text)
         else:
             for row in prepared.rows:
                 copy.write_row(row)

@@ -94,3 +94,63 @@ def test_on_time_rate_by_the_portal_rule_and_no_data_is_not_zero(engine):
     assert frame.loc[CITY, "on_time_rate"] == 60.0
     assert len(frame.drop(index=CITY)) >= 168
     assert frame["on_time_rate"].isna().sum() >= 167  # the other communes: no data, not 0 %
+
+
+class ScriptedQueue:
+    """A preparing processes' queue whose items arrive at scripted times on a clock of its own."""
+
+    def __init__(self, arrivals):
+        self.arrivals, self.now = list(arrivals), 0.0  # (arrival time, item), in order
+
+    def clock(self):
+        return self.now
+
+    def get(self, timeout):
+        at_, item = self.arrivals[0]
+        if at_ > self.now + timeout:
+            self.now += timeout
+            raise pipeline.queue_module.Empty
+        self.now = max(self.now, at_)
+        self.arrivals.pop(0)
+        return item
+
+
+class RunningChild:
+    exitcode = None
+
+    def is_alive(self):
+        return True
+
+
+def handed_on_groups(arrivals):
+    """The groups the writer makes of what `_handed_on` hands it (by its rule: up to WRITE_ROWS, or not followed)."""
+    groups, group = [], []
+    queue = ScriptedQueue(arrivals)
+    for batch in pipeline._handed_on(queue, [RunningChild()], "bench", clock=queue.clock):
+        group.append(batch.read)
+        if not batch.followed or sum(group) >= pipeline.WRITE_ROWS:
+            groups.append(group)
+            group = []
+    return groups + ([group] if group else [])
+
+
+def prepared(rows: int) -> pipeline.PreparedBatch:
+    from ingest.contracts import RecordKind
+    from store.writes import Prepared
+
+    return pipeline.PreparedBatch(Prepared(RecordKind.dossier, [], [], set()), [], rows, 0.0)
+
+
+def test_batches_arriving_steadily_fill_whole_groups_however_long_the_pull(monkeypatch):
+    # Issue 3: the deadline of the pull's first group was kept, so after WRITE_SECONDS every moment the queue
+    # was empty split a group (10 groups of ~21 batches became 17, every other one of 2–3 batches).
+    monkeypatch.setattr(pipeline, "WRITE_ROWS", 50)
+    steady = [(0.1 * i, prepared(10)) for i in range(200)] + [(20.0, (pipeline._DONE, 0))]
+    assert handed_on_groups(steady) == [[10] * 5] * 40
+
+
+def test_a_group_that_waited_write_seconds_is_handed_on_to_commit():
+    late = pipeline.WRITE_SECONDS + 1
+    arrivals = [(0.0, prepared(10)), (0.1, prepared(10)), (late, prepared(10)), (late + 0.1, prepared(10)),
+                (late + 2 * pipeline.WRITE_SECONDS, prepared(10)), (99.0, (pipeline._DONE, 0))]
+    assert handed_on_groups(arrivals) == [[10, 10], [10, 10], [10]]

@@ -63,6 +63,17 @@ def test_versions_that_move_days_leave_the_rollups_as_a_recompute_would(engine):
     assert assert_held_exact(engine) == {"upstream": (7, 0)}  # five dossiers, two tickets (N is quarantined)
 
 
+def test_sectors_copy_text_must_escape_add_up_as_a_recompute_would(engine):
+    # On PostgreSQL a batch's own rollup rows go to the staging table as COPY text made a column at a time.
+    sectors = ["Tư pháp\tHộ tịch", "C:\\Hộ tịch\\N", "hai\ndòng", "\\N", "Đất\rđai"]
+    records = [dossier(f"X{i}", sector=sector, received=f"2025-07-0{1 + i % 3} 08:00")
+               for i, sector in enumerate(sectors)]
+    pipeline.pull(engine, given([("dossier", records[:3]), ("dossier", records[3:])]), until=at("2025-07-10 00:00"))
+    assert_same_as_a_recompute(engine)
+    with engine.connect() as conn:
+        assert sorted(conn.execute(select(dossier_daily.c.sector)).scalars()) == sorted(sectors)
+
+
 def test_demo_pulls_with_status_changes_leave_the_rollups_as_a_recompute_would(engine):
     source = demo_source(scale=0.01, start="2025-09-01")
     pipeline.pull(engine, source, until=at("2025-09-08 09:00"))
