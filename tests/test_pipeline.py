@@ -7,8 +7,10 @@ from datetime import date
 from sqlalchemy import func, select
 
 from ingest import pipeline
+from ingest.contracts import RecordKind
 from metrics.frame import CITY, kpi_frame
 from store.schema import dossier_daily, dossiers, quarantine, source_states, ticket_daily, tickets
+from store.writes import Prepared
 from tests.conftest import at
 from tests.records import dossier, given, later, ticket
 
@@ -106,11 +108,11 @@ class ScriptedQueue:
         return self.now
 
     def get(self, timeout):
-        at_, item = self.arrivals[0]
-        if at_ > self.now + timeout:
+        arrives, item = self.arrivals[0]
+        if arrives > self.now + timeout:
             self.now += timeout
             raise pipeline.queue_module.Empty
-        self.now = max(self.now, at_)
+        self.now = max(self.now, arrives)
         self.arrivals.pop(0)
         return item
 
@@ -135,9 +137,6 @@ def handed_on_groups(arrivals):
 
 
 def prepared(rows: int) -> pipeline.PreparedBatch:
-    from ingest.contracts import RecordKind
-    from store.writes import Prepared
-
     return pipeline.PreparedBatch(Prepared(RecordKind.dossier, [], [], set()), [], rows, 0.0)
 
 
