@@ -18,10 +18,12 @@ from sqlalchemy import create_engine, func, select, text
 from config import ROOT
 from geo.communes import communes_frame
 from ingest import pipeline
+from ingest.connectors import connector_for
 from ingest.demo.server import DemoFeed, serving
 from ingest.sources import SourceConfig
-from store.schema import document_counts, dossiers, quarantine, tickets
 from store import rollups
+from store.db import engine_for
+from store.schema import document_counts, dossiers, quarantine, tickets
 from tests.conftest import at, demo_source
 from tests.records import assert_held_exact
 from tests.test_rollup_deltas import assert_same_as_a_recompute
@@ -105,8 +107,6 @@ def test_a_backfill_prepared_by_two_processes_stores_what_one_process_stores(eng
 def test_the_parts_of_a_window_cover_it(demo_server, overlap):
     """A record on the edge between two slices is read by one of them at least (with no overlap too); what a
     slice re-reads before its edge comes apart, marked may_repeat, and the rest holds each record once."""
-    from ingest.connectors import connector_for
-
     demo_server.feed.fixed_clock = AS_OF
     connector = connector_for(entry("portal", "dossier_api", url=f"{demo_server.url}/portal/dossiers",
                                     page_size=500, overlap=overlap))
@@ -127,8 +127,6 @@ def test_parts_that_claim_slices_take_each_once_whichever_part_is_free(demo_serv
     """Issue 3: with a shared `claim`, a part takes the next slice no part has taken, so the parts finish together
     however uneven the slices are. A part run first takes them all and the other finds none left; the progress
     is the whole pull's."""
-    from ingest.connectors import connector_for
-
     demo_server.feed.fixed_clock = AS_OF
     connector = connector_for(entry("portal", "dossier_api", url=f"{demo_server.url}/portal/dossiers",
                                     page_size=500))
@@ -146,8 +144,6 @@ def test_parts_that_claim_slices_take_each_once_whichever_part_is_free(demo_serv
 def test_a_backfill_analyzes_the_records_it_loaded_on_postgresql(postgres_url, demo_server, monkeypatch):
     """Issue 3: planned on the statistics of a near-empty table, each lookup of ids after a bulk load scanned every
     stored dossier. A pull that inserted ANALYZE_AFTER_ROWS records as new analyzes their table before going on."""
-    from store.db import engine_for
-
     demo_server.feed.fixed_clock = AS_OF
     engine = engine_for(postgres_url)
     monkeypatch.setattr(pipeline, "ANALYZE_AFTER_ROWS", 500)

@@ -14,7 +14,7 @@ from ingest.connectors.document_counts import count_rows, parse_body
 from ingest.connectors.dossier_api import (PORTAL_FIELDS, STATUSES, page_records, portal_record_to_row,
                                           portal_records_to_rows)
 from ingest.connectors.file_drop import UnreadableFile, read_csv
-from ingest.connectors.mapping import compact_times, parse_time, project
+from ingest.connectors.mapping import _column, compact_times, parse_time, project
 from ingest.connectors.open311 import OPEN311_FIELDS, STATUSES as OPEN311_STATUSES, requests_to_rows
 from ingest.contracts import RecordKind
 from ingest.http import SourceError
@@ -162,8 +162,6 @@ def test_the_portals_usual_times_are_all_taken_by_the_column_parse():
 def test_the_portals_usual_columns_are_taken_whole():
     """Issue 3: flags of 0/1, counts, and ids and text with nothing to strip skip the per-value loop (the property
     test above holds either way; this fails if the whole-column checks never take a column)."""
-    from ingest.connectors.mapping import _column
-
     ids = ["26833-250707-00147", "SO-TP-250711-00208"]
     assert _column(ids, "id", TZ) == (ids, False) and _column(ids, "id", TZ)[0] is ids
     assert _column(["Hộ tịch", "Xây dựng"], "text", TZ) == (["Hộ tịch", "Xây dựng"], False)

@@ -3,9 +3,11 @@ PostgreSQL's COPY-staged upsert against the row-by-row one, whole-batch validati
 the unrolled field mapping against normalise() field by field."""
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given as hypothesis_given, settings, strategies as st
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from ingest import pipeline
 from ingest.connectors.mapping import contract_fields, normalise, project
 from ingest.contracts import Dossier, RecordKind
+from metrics.time import TZ, steady_offset
 from store import writes
 from store.schema import dossiers, source_states
 from tests.conftest import at
@@ -209,10 +212,6 @@ def test_copy_text_is_sent_in_the_connections_encoding(postgres_engine):
 @settings(max_examples=200, deadline=None)
 def test_days_written_once_per_distinct_day_are_each_values_own_day(seconds):
     """Issue 3: a batch's day columns format each distinct day once; every value still gets its own UTC day."""
-    import math
-
-    import numpy as np
-
     expected = [None if math.isnan(v) else (datetime(1970, 1, 1) + timedelta(days=math.floor(v / 86400))).date()
                 .isoformat() for v in seconds]
     assert writes._iso(np.array(seconds, dtype=float), "D") == expected
@@ -232,8 +231,6 @@ def test_times_converted_a_column_at_a_time_equal_their_own_timestamps(values):
     """Issue 3: a column of times in one zone becomes epoch seconds at once (the zone's offset once per local day);
     days whose offset changes (Paris, São Paulo at midnight, Lord Howe by half an hour) and mixed zones go one by
     one. Every value equals its own timestamp(), to the bit."""
-    import numpy as np
-
     expected = np.array([np.nan if v is None else v.timestamp() for v in values], dtype=float)
     assert np.array_equal(writes._epoch_seconds(values), expected, equal_nan=True)
 
@@ -241,10 +238,6 @@ def test_times_converted_a_column_at_a_time_equal_their_own_timestamps(values):
 def test_a_portal_column_of_times_is_converted_at_once(monkeypatch):
     """Issue 3: the usual column (one zone, steady days) takes the column path, looking each local day's offset up
     once; the property test above holds either way, so this fails if the column path never runs."""
-    import numpy as np
-
-    from metrics.time import TZ, steady_offset
-
     looked_up = []
     monkeypatch.setattr(writes, "steady_offset", lambda tz, day: looked_up.append(day) or steady_offset(tz, day))
     values = [datetime(2025, 7, 1 + i % 3, 8, i % 60, tzinfo=TZ) for i in range(90)] + [None]
