@@ -116,6 +116,7 @@ def prepared_beforehand(src, until: datetime, sqlite: bool) -> list:
     from ingest import pipeline
     from ingest.connectors import connector_for
 
+    print("  preparing every batch beforehand for the chain alone (untimed) …", flush=True)
     connector = connector_for(src)
     if not (connector.prepare_in_subprocess and connector.worth_a_subprocess(None, until)):
         return list(pipeline.prepared_batches(src, None, until, sqlite))
