@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,7 +17,7 @@ from exports import exporter
 from metrics.time import now
 from snapshots.build import freeze
 from access import scope as access_scope
-from snapshots.scope import Scope, check_id, readable
+from snapshots.scope import Scope, check_id, new_id, readable
 from store.schema import snapshot_files, snapshots
 
 
@@ -69,8 +68,8 @@ def create(engine: Engine, scope: Scope, start: date, end: date, *, created_by: 
     tell(0, steps, "KPI frame")
     payload = freeze(engine, scope, start, end, **({"map_kpi": map_kpi} if map_kpi else {}))
     created_at = now().replace(microsecond=0)
-    for _ in range(5):  # 72 random bits: a clash is astronomically rare, but never overwrite
-        snapshot_id = secrets.token_urlsafe(9)
+    for _ in range(5):  # 71 random bits: a clash is astronomically rare, but never overwrite
+        snapshot_id = new_id()
         payload["snapshot"] = {"id": snapshot_id, "created_at": created_at.isoformat(), "created_by": created_by,
                                "schedule": schedule}
         try:

@@ -18,7 +18,7 @@ from metrics.frame import CITY, data_version, kpi_frame
 from metrics.kpis import CATALOGUE
 from snapshots import store
 from snapshots.build import targets_version
-from snapshots.scope import ScopeError, check_id, parse_period, parse_scope
+from snapshots.scope import ScopeError, check_id, new_id, parse_period, parse_scope
 from store.db import engine_for
 from store.schema import snapshot_files, snapshots
 from tests.snapshot_store import COMMUNE, PERIOD, new_data, seed, seeded_file, seeded_url  # noqa: F401
@@ -87,6 +87,14 @@ def test_crafted_ids_are_refused_before_any_read(seeded_url, snapshot_id):  # no
         store.file(engine, snapshot_id, "csv")
     with pytest.raises(ScopeError):
         store.get(engine, snapshot_id)
+
+
+def test_new_ids_are_never_read_as_a_command_line_option():
+    # One id in 64 began with "-" (secrets.token_urlsafe), and `cli.py snapshot export ID` took it for an option.
+    ids = [new_id() for _ in range(5000)]
+    assert all(check_id(i) == i and i[0] != "-" for i in ids)
+    assert len(set(ids)) == len(ids)
+    check_id("-eukNSg7vQ_l")  # made before: still a valid id
 
 
 def test_scopes_periods_and_unknown_ids(seeded_url):  # noqa: F811
