@@ -97,6 +97,20 @@ def test_new_ids_are_never_read_as_a_command_line_option():
     check_id("-eukNSg7vQ_l")  # made before: still a valid id
 
 
+def test_an_older_dash_id_is_exported_after_double_dash(seeded_url, tmp_path, monkeypatch):  # noqa: F811
+    # As the README says: `cli.py snapshot export --format csv --out F -- -eukNSg7vQml`.
+    monkeypatch.setattr(store, "new_id", lambda: "-eukNSg7vQml")
+    engine = engine_for(seeded_url)
+    made = store.create(engine, parse_scope(engine, f"commune:{COMMUNE}"), *PERIOD)
+    assert made.id == "-eukNSg7vQml"
+    out = tmp_path / "report.csv"
+    exported = subprocess.run([sys.executable, "cli.py", "snapshot", "export", "--format", "csv", "--out", str(out),
+                               "--", made.id], cwd=ROOT, env={**os.environ, "DATABASE_URL": seeded_url},
+                              capture_output=True, text=True, timeout=600)
+    assert exported.returncode == 0, exported.stderr
+    assert out.read_bytes() == store.file(engine, made.id, "csv")[0]
+
+
 def test_scopes_periods_and_unknown_ids(seeded_url):  # noqa: F811
     engine = engine_for(seeded_url)
     assert parse_scope(engine, "city").unit == CITY
